@@ -1,0 +1,1 @@
+"""The running service: settings, the Slack app, chat replies and the CLI."""

@@ -1,0 +1,182 @@
+"""One typed settings object, read from the environment and `.env`."""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import UserFacingError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VOICE_GUIDE = PROJECT_ROOT / "examples" / "voice_guide.md"
+
+DEFAULT_GOOD_EMOJI = ("+1", "thumbsup", "white_check_mark", "heart", "star", "100")
+DEFAULT_BAD_EMOJI = ("-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed")
+
+DEFAULT_SHORT_PROMPT = (
+    "You are Brightside, the assistant for Fernleaf Outdoor Co. Answer the team's "
+    "questions in Fernleaf's voice."
+)
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _env(name: str) -> AliasChoices:
+    # Standard names (SLACK_*, OPENAI_*) are read as-is; pydantic's field name
+    # would otherwise get the VOICELOOP_ prefix.
+    return AliasChoices(name)
+
+
+class SettingsError(UserFacingError):
+    """A setting is missing or malformed; the message is one line for people."""
+
+
+class Settings(BaseSettings):
+    """Everything voiceloop reads from its environment (see README, Settings)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VOICELOOP_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # -- Slack ---------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    """Bot token (xoxb-); required to serve."""
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    """Verifies that HTTP requests come from Slack; required in HTTP mode."""
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    """App-level token (xapp-); when set, `serve` uses Socket Mode."""
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    """Base URL of the Slack Web API, ending in `/`."""
+
+    # -- Chat model ------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    """API key for OpenAI or the OpenAI-compatible server."""
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    """Base URL of any OpenAI-compatible server (vLLM, Ollama, a proxy)."""
+    chat_model: str = "gpt-5-mini"
+    """Model for the first deployment, before any trained model is promoted."""
+    voice_guide: Path = DEFAULT_VOICE_GUIDE
+    """The long system prompt (brand voice guide) used before training."""
+    short_prompt: str = DEFAULT_SHORT_PROMPT
+    """The short system prompt used with trained models and in training data."""
+    context_tokens: int = Field(8000, ge=256)
+    """Token budget for the system prompt plus thread history sent to the model."""
+    reply_tokens: int = Field(800, ge=16)
+    """Most tokens the model may write in one reply."""
+    openai_max_retries: int = Field(3, ge=0, le=10)
+    """Retries (with backoff) on 429, 5xx and connection errors."""
+    openai_timeout: float = Field(60.0, gt=0)
+    """Seconds to wait for one model call."""
+
+    # -- Where the bot answers and how ratings are read --------------------------
+    channels: CommaList = []
+    """Channel ids the bot answers in; empty means any channel it is in. DMs always."""
+    good_emoji: CommaList = list(DEFAULT_GOOD_EMOJI)
+    """Reaction names counted as a good vote."""
+    bad_emoji: CommaList = list(DEFAULT_BAD_EMOJI)
+    """Reaction names counted as a bad vote."""
+    admins: CommaList = []
+    """User ids allowed to run admin commands such as /retrain; empty means anyone."""
+
+    # -- Curation (see README, Curation) -------------------------------------------
+    good_threshold: int = Field(1, ge=1)
+    """Net votes (good voters minus bad voters) a reply needs to count as good."""
+    contested_share: float = Field(0.3, gt=0, le=0.5)
+    """A reply is contested, and held out, when each side has at least this share of its voters."""
+    validation_share: float = Field(0.1, ge=0, lt=1)
+    """Share of examples (by thread) kept for validation."""
+    curation_rules: Path = PROJECT_ROOT / "examples" / "curation_rules.toml"
+    """TOML file with tone and format rules and extra PII patterns for curation."""
+    base_model: str = "gpt-4.1-mini-2025-04-14"
+    """Model the next fine-tune starts from: sets token limits and the price per token."""
+    epochs: int | None = Field(None, ge=1, le=50)
+    """Training epochs; unset picks them from the dataset size as OpenAI does."""
+    dataset_dir: Path = Path("datasets")
+    """Where `voiceloop curate` writes dataset versions unless --out is given."""
+    import_authors: CommaList = []
+    """User or bot ids whose messages in a Slack export count as bot replies."""
+
+    # -- Storage and serving -----------------------------------------------------
+    db: Path = Field(Path("voiceloop.db"), validation_alias=AliasChoices("VOICELOOP_DB"))
+    """SQLite database file."""
+    port: int = Field(3000, ge=1, le=65535)
+    """HTTP mode port; Slack posts to /slack/events."""
+    host: str = "0.0.0.0"  # noqa: S104 - Slack must reach the bot from outside
+    """HTTP mode bind address."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator(
+        "channels", "good_emoji", "bad_emoji", "admins", "import_authors", mode="before"
+    )
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().strip(":") for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    def secrets(self) -> list[str]:
+        """Secret values, so logging can redact them wherever they appear."""
+        values = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.openai_api_key,
+        ]
+        return [v.get_secret_value() for v in values if v and v.get_secret_value()]
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def missing_for_serve(self) -> list[str]:
+        missing = []
+        if not self.slack_bot_token:
+            missing.append("SLACK_BOT_TOKEN")
+        if not self.socket_mode and not self.slack_signing_secret:
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        if not self.openai_api_key and not self.openai_base_url:
+            missing.append("OPENAI_API_KEY")
+        return missing
+
+    def read_voice_guide(self) -> str:
+        try:
+            text = self.voice_guide.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            reason = getattr(e, "strerror", None) or type(e).__name__
+            raise SettingsError(
+                f"VOICELOOP_VOICE_GUIDE: cannot read {self.voice_guide} ({reason})"
+            ) from e
+        if not text.strip():
+            raise SettingsError(f"VOICELOOP_VOICE_GUIDE: {self.voice_guide} is empty")
+        return text
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one line naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        problems = []
+        for error in e.errors():
+            field = str(error["loc"][0]) if error["loc"] else "settings"
+            problems.append(f"{_variable(field)}: {error['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
+def _variable(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        return str(info.validation_alias.choices[0])
+    return f"VOICELOOP_{field.upper()}"

@@ -1,0 +1,1 @@
+"""From labeled replies to a promoted model: datasets, costs, trainers, the gate."""

@@ -1,0 +1,207 @@
+"""The Store: one SQLite database, migrated on open, with typed reads and writes."""
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError, Table
+
+from storage.migrations import migrations
+from storage.records import (
+    ChatTurn,
+    Correction,
+    Deployment,
+    Prompt,
+    PromptKind,
+    Reply,
+    Vote,
+)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def prompt_id_for(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+class StorageError(Exception):
+    """The database could not be opened or migrated."""
+
+
+class Store:
+    """Typed access to the voiceloop database.
+
+    One connection guarded by a lock: Bolt runs listeners on a thread pool, and
+    a small team's write rate is far below what one SQLite connection serves.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot open database {self.path}: {e}") from e
+        self.db = Database(conn)
+        self._lock = threading.RLock()
+        try:
+            if self.path != ":memory:":
+                # WAL lets `voiceloop curate` read while the bot writes.
+                self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"{self.path} is not a usable voiceloop database: {e}") from e
+
+    def close(self) -> None:
+        self.db.close()
+
+    def table(self, name: str) -> Table:
+        return self.db.table(name)
+
+    # -- delivery de-duplication ---------------------------------------------
+
+    def claim_event(self, key: str) -> bool:
+        """Record a delivery key; True only the first time the key is seen."""
+        with self._lock:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO events (key, received_at) VALUES (?, ?)", [key, now()]
+            )
+            self.db.conn.commit()
+            return cursor.rowcount == 1
+
+    # -- prompts and deployments ---------------------------------------------
+
+    def ensure_prompt(self, content: str, kind: PromptKind) -> Prompt:
+        prompt = Prompt(id=prompt_id_for(content), kind=kind, content=content, created_at=now())
+        with self._lock, self.db.atomic():
+            self.table("prompts").insert(_row(prompt), ignore=True)
+        return self.prompt(prompt.id)
+
+    def prompt(self, prompt_id: str) -> Prompt:
+        with self._lock:
+            return Prompt(**self.table("prompts").get(prompt_id))
+
+    def deploy(
+        self,
+        model: str,
+        prompt_id: str,
+        origin: str,
+        *,
+        base_url: str | None = None,
+        note: str | None = None,
+    ) -> Deployment:
+        with self._lock, self.db.atomic():
+            table = self.table("deployments")
+            table.insert(
+                {
+                    "model": model,
+                    "prompt_id": prompt_id,
+                    "origin": origin,
+                    "base_url": base_url,
+                    "note": note,
+                    "created_at": now(),
+                }
+            )
+            assert table.last_pk is not None
+            return Deployment(**table.get(table.last_pk))
+
+    def live_deployment(self) -> Deployment | None:
+        with self._lock:
+            rows = list(self.table("deployments").rows_where(order_by="id desc", limit=1))
+        return Deployment(**rows[0]) if rows else None
+
+    def deployments(self) -> list[Deployment]:
+        with self._lock:
+            return [Deployment(**r) for r in self.table("deployments").rows_where(order_by="id")]
+
+    # -- replies ---------------------------------------------------------------
+
+    def save_reply(self, reply: Reply) -> None:
+        row = _row(reply)
+        row["context"] = json.dumps([_row(t) for t in reply.context], ensure_ascii=False)
+        row["created_at"] = reply.created_at or now()
+        with self._lock, self.db.atomic():
+            self.table("replies").upsert(row, pk=("channel", "ts"))
+
+    def reply(self, channel: str, ts: str) -> Reply | None:
+        with self._lock:
+            try:
+                row = self.table("replies").get((channel, ts))
+            except NotFoundError:
+                return None
+        return _reply(row)
+
+    def replies(self, where: str | None = None, params: list[Any] | None = None) -> Iterator[Reply]:
+        with self._lock:
+            rows = list(self.table("replies").rows_where(where, params or [], order_by="rowid"))
+        for row in rows:
+            yield _reply(row)
+
+    def bot_in_thread(self, channel: str, thread_ts: str) -> bool:
+        """Whether the bot has replied in this thread (so follow-ups need no mention)."""
+        with self._lock:
+            return (
+                self.table("replies").count_where(
+                    "channel = ? AND (thread_ts = ? OR ts = ?)", [channel, thread_ts, thread_ts]
+                )
+                > 0
+            )
+
+    # -- votes and corrections ---------------------------------------------------
+
+    def record_vote(self, channel: str, ts: str, user: str, value: int, source: str) -> Vote:
+        if value not in (1, -1):
+            raise ValueError(f"a vote is +1 or -1, not {value}")
+        vote = Vote(channel, ts, user, value, source, now())
+        with self._lock, self.db.atomic():
+            self.table("votes").upsert(_row(vote), pk=("channel", "ts", "user"))
+        return vote
+
+    def remove_vote(self, channel: str, ts: str, user: str, source: str) -> bool:
+        """Remove the user's vote if it came from `source` (a later vote from
+        another reaction or button stays: the latest verdict wins)."""
+        with self._lock, self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM votes WHERE channel = ? AND ts = ? AND user = ? AND source = ?",
+                [channel, ts, user, source],
+            )
+            return cursor.rowcount == 1
+
+    def votes(self, channel: str | None = None, ts: str | None = None) -> list[Vote]:
+        where, params = _address(channel, ts)
+        with self._lock:
+            return [Vote(**r) for r in self.table("votes").rows_where(where, params)]
+
+    def save_correction(self, channel: str, ts: str, user: str, text: str) -> Correction:
+        correction = Correction(channel, ts, user, text, now())
+        with self._lock, self.db.atomic():
+            self.table("corrections").upsert(_row(correction), pk=("channel", "ts", "user"))
+        return correction
+
+    def corrections(self, channel: str | None = None, ts: str | None = None) -> list[Correction]:
+        where, params = _address(channel, ts)
+        with self._lock:
+            return [Correction(**r) for r in self.table("corrections").rows_where(where, params)]
+
+
+def _address(channel: str | None, ts: str | None) -> tuple[str | None, list[str]]:
+    if channel is None or ts is None:
+        return None, []
+    return "channel = ? AND ts = ?", [channel, ts]
+
+
+def _row(record: Any) -> dict[str, Any]:
+    return dict(vars(record))
+
+
+def _reply(row: dict[str, Any]) -> Reply:
+    turns = tuple(ChatTurn(**t) for t in json.loads(row.pop("context") or "[]"))
+    return Reply(context=turns, **row)

@@ -1,0 +1,80 @@
+"""The schema test: migrate, compare every table's columns, migrate again."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from storage.migrations import migrations
+from storage.store import StorageError, Store
+
+EXPECTED = {
+    "prompts": ["id", "kind", "content", "created_at"],
+    "deployments": ["id", "model", "base_url", "prompt_id", "origin", "note", "created_at"],
+    "replies": [
+        "channel",
+        "ts",
+        "thread_ts",
+        "asked_by",
+        "question",
+        "context",
+        "text",
+        "model",
+        "prompt_id",
+        "deployment_id",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_ms",
+        "origin",
+        "created_at",
+    ],
+    "votes": ["channel", "ts", "user", "value", "source", "updated_at"],
+    "corrections": ["channel", "ts", "user", "text", "created_at"],
+    "events": ["key", "received_at"],
+}
+
+
+def columns(db: Database) -> dict[str, list[str]]:
+    return {
+        t.name: [c.name for c in t.columns] for t in db.tables if not t.name.startswith("_sqlite")
+    }
+
+
+def test_migrations_create_expected_tables() -> None:
+    db = Database(memory=True)
+    migrations.apply(db)
+    assert columns(db) == EXPECTED
+
+
+def test_migrating_again_changes_nothing() -> None:
+    db = Database(memory=True)
+    migrations.apply(db)
+    before = {t.name: t.schema for t in db.tables}
+    migrations.apply(db)
+    assert {t.name: t.schema for t in db.tables} == before
+    assert migrations.pending(db) == []
+
+
+def test_store_opens_an_existing_database_and_migrates_it_forward(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = Database(path)
+    # An older database that stopped after the first two migrations.
+    migrations.apply(db, stop_before="m003_replies")
+    db.close()
+    store = Store(path)
+    assert columns(store.db) == EXPECTED
+    assert store.db.journal_mode == "wal"
+
+
+def test_store_refuses_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are my notes, not a database\n" * 100)
+    with pytest.raises(StorageError, match="not a usable voiceloop database"):
+        Store(path)
+
+
+def test_foreign_keys_are_enforced() -> None:
+    store = Store(":memory:")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.record_vote("C1", "1.0", "U1", 1, "reaction:+1")

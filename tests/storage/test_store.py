@@ -1,0 +1,73 @@
+"""Typed reads and writes: idempotent on natural keys, latest vote wins."""
+
+from storage import ChatTurn, Reply, Store
+
+
+def make_reply(store: Store, channel: str = "C1", ts: str = "100.1") -> Reply:
+    reply = Reply(
+        channel=channel,
+        ts=ts,
+        thread_ts="100.0",
+        text="Happy trails!",
+        question="Say hi",
+        context=(ChatTurn("user", "earlier"), ChatTurn("assistant", "hello")),
+        model="gpt-5-mini",
+    )
+    store.save_reply(reply)
+    return reply
+
+
+def test_reply_round_trips_with_its_context() -> None:
+    store = Store(":memory:")
+    make_reply(store)
+    loaded = store.reply("C1", "100.1")
+    assert loaded is not None
+    assert loaded.context == (ChatTurn("user", "earlier"), ChatTurn("assistant", "hello"))
+    assert loaded.created_at
+    assert store.reply("C1", "nope") is None
+
+
+def test_bot_in_thread() -> None:
+    store = Store(":memory:")
+    make_reply(store)
+    assert store.bot_in_thread("C1", "100.0")
+    assert not store.bot_in_thread("C1", "999.0")
+    assert not store.bot_in_thread("C2", "100.0")
+
+
+def test_latest_vote_wins_and_removal_only_undoes_its_own_source() -> None:
+    store = Store(":memory:")
+    make_reply(store)
+    store.record_vote("C1", "100.1", "U1", 1, "reaction:+1")
+    store.record_vote("C1", "100.1", "U1", -1, "reaction:x")
+    assert [v.value for v in store.votes("C1", "100.1")] == [-1]
+    assert not store.remove_vote("C1", "100.1", "U1", "reaction:+1")
+    assert store.remove_vote("C1", "100.1", "U1", "reaction:x")
+    assert store.votes() == []
+
+
+def test_claim_event_is_true_once() -> None:
+    store = Store(":memory:")
+    assert store.claim_event("Ev1")
+    assert not store.claim_event("Ev1")
+    assert store.claim_event("Ev2")
+
+
+def test_prompts_are_content_addressed_and_deployments_append() -> None:
+    store = Store(":memory:")
+    a = store.ensure_prompt("Be kind.", "voice_guide")
+    b = store.ensure_prompt("Be kind.", "voice_guide")
+    assert a.id == b.id
+    assert store.live_deployment() is None
+    first = store.deploy("gpt-5-mini", a.id, "config")
+    second = store.deploy("ft:gpt-4.1-mini:acme::x", a.id, "promotion")
+    assert store.live_deployment() == second
+    assert [d.id for d in store.deployments()] == [first.id, second.id]
+
+
+def test_correction_replaces_the_same_users_earlier_one() -> None:
+    store = Store(":memory:")
+    make_reply(store)
+    store.save_correction("C1", "100.1", "U1", "first try")
+    store.save_correction("C1", "100.1", "U1", "second try")
+    assert [c.text for c in store.corrections("C1", "100.1")] == ["second try"]
