@@ -5,6 +5,7 @@ import sys
 import typer
 from rich.console import Console
 
+from bot.commands import serve
 from bot.errors import USER_FACING
 
 app = typer.Typer(
@@ -14,6 +15,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Serve the bot, curate its training data, import history."""
+
+
+serve.register(app)
 
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)

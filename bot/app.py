@@ -1,0 +1,67 @@
+"""Builds the Bolt app: the Slack client, the responder and every listener."""
+
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.chat_model import ChatModel
+from bot.deployment import ensure_initial_deployment
+from bot.listeners import corrections, feedback, messages, reactions
+from bot.replying import Responder
+from bot.settings import Settings, SettingsError
+from storage import Store
+
+
+@dataclass
+class Service:
+    app: App
+    store: Store
+
+
+def build_service(settings: Settings, store: Store | None = None) -> Service:
+    """Everything `serve` runs, ready to attach to HTTP or Socket Mode."""
+    missing = settings.missing_for_serve()
+    if missing:
+        raise SettingsError(
+            "missing settings: " + ", ".join(missing) + " (set them in the environment or .env)"
+        )
+    assert settings.slack_bot_token is not None
+    voice_guide = settings.read_voice_guide()
+    store = store or Store(settings.db)
+    ensure_initial_deployment(store, model=settings.chat_model, voice_guide=voice_guide)
+
+    token = settings.slack_bot_token.get_secret_value()
+    signing_secret = settings.slack_signing_secret
+    try:
+        app = App(
+            client=WebClient(token=token, base_url=settings.slack_api_url),
+            # Socket Mode needs no signing secret: the socket itself is authenticated.
+            signing_secret=signing_secret.get_secret_value() if signing_secret else "",
+        )
+    except BoltError as e:
+        # Bolt checks the token with auth.test while building the app.
+        cause = e.__cause__ or e.__context__
+        error = cause.response.get("error") if isinstance(cause, SlackApiError) else None
+        raise SettingsError(
+            f"SLACK_BOT_TOKEN: Slack refused the token ({error or 'auth.test failed'})"
+        ) from None
+    except (OSError, SlackClientError) as e:
+        raise SettingsError(
+            f"cannot reach Slack at {settings.slack_api_url} ({type(e).__name__})"
+        ) from None
+    chat = ChatModel(
+        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
+        base_url=settings.openai_base_url,
+        max_retries=settings.openai_max_retries,
+        timeout=settings.openai_timeout,
+        max_tokens=settings.reply_tokens,
+    )
+    responder = Responder(store, chat, context_tokens=settings.context_tokens)
+    messages.register(app, responder, store, settings.channels)
+    reactions.register(app, store, settings.good_emoji, settings.bad_emoji)
+    feedback.register(app, store)
+    corrections.register(app, store)
+    return Service(app=app, store=store)

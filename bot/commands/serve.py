@@ -1,0 +1,21 @@
+"""`voiceloop serve`: run the bot in HTTP or Socket Mode."""
+
+import typer
+
+from bot.app import build_service
+from bot.logs import configure_logging
+from bot.server import serve_http, serve_socket_mode
+from bot.settings import load_settings
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve() -> None:
+        """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on VOICELOOP_PORT."""
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.secrets())
+        service = build_service(settings)
+        if settings.slack_app_token is not None:
+            serve_socket_mode(service.app, settings.slack_app_token.get_secret_value())
+        else:
+            serve_http(service.app, settings.host, settings.port)
