@@ -1,5 +1,6 @@
 """Builds the Bolt app: the Slack client, the responder and every listener."""
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -21,7 +22,9 @@ class Service:
     store: Store
 
 
-def build_service(settings: Settings, store: Store | None = None) -> Service:
+def build_service(
+    settings: Settings, store: Store | None = None, listener_executor: Executor | None = None
+) -> Service:
     """Everything `serve` runs, ready to attach to HTTP or Socket Mode."""
     missing = settings.missing_for_serve()
     if missing:
@@ -40,6 +43,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
             client=WebClient(token=token, base_url=settings.slack_api_url),
             # Socket Mode needs no signing secret: the socket itself is authenticated.
             signing_secret=signing_secret.get_secret_value() if signing_secret else "",
+            listener_executor=listener_executor,
         )
     except BoltError as e:
         # Bolt checks the token with auth.test while building the app.

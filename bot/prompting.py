@@ -34,17 +34,16 @@ def build_request(
     The question is cut (never dropped) when it alone exceeds what is left;
     history is dropped oldest first, a whole turn at a time.
     """
-    remaining = budget - TOKENS_REPLY_PRIMING
-    remaining -= count_tokens(system_prompt, model) + TOKENS_PER_MESSAGE
-    room_for_question = max(remaining - TOKENS_PER_MESSAGE, MIN_QUESTION_TOKENS)
-    question = truncate_to_tokens(question, room_for_question, model)
-    remaining -= count_tokens(question, model) + TOKENS_PER_MESSAGE
+    remaining = budget - TOKENS_REPLY_PRIMING - _cost("system", system_prompt, model)
+    room = max(remaining - _cost("user", "", model), MIN_QUESTION_TOKENS)
+    question = _fit(question, room, model)
+    remaining -= _cost("user", question, model)
 
     kept: list[ChatTurn] = []
     for turn in reversed(history):
         # Cutting first bounds the cost of counting a huge earlier message.
         fitted = truncate_to_tokens(turn.content, remaining, model)
-        cost = count_tokens(fitted, model) + TOKENS_PER_MESSAGE
+        cost = _cost(turn.role, fitted, model)
         if fitted != turn.content or cost > remaining:
             break
         kept.append(turn)
@@ -55,3 +54,19 @@ def build_request(
     messages += [{"role": t.role, "content": t.content} for t in kept]
     messages.append({"role": "user", "content": question})
     return ChatRequest(messages=messages, context=tuple(kept), question=question)
+
+
+def _cost(role: str, content: str, model: str) -> int:
+    """Tokens one message takes, as the cookbook counts them."""
+    return TOKENS_PER_MESSAGE + count_tokens(role, model) + count_tokens(content, model)
+
+
+def _fit(text: str, limit: int, model: str) -> str:
+    """Cuts text to `limit` tokens as re-encoded: a cut can tokenize differently."""
+    for _ in range(4):
+        text = truncate_to_tokens(text, limit, model)
+        excess = count_tokens(text, model) - limit
+        if excess <= 0:
+            break
+        limit -= excess
+    return text
