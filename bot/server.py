@@ -28,7 +28,14 @@ class SlackWsgiApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
-            return self.bolt(environ, start_response)
+            try:
+                return self.bolt(environ, start_response)
+            except ValueError:
+                # Bolt parses the body before checking the signature; a body that
+                # is not JSON (or a form with a broken payload) must not be a 500.
+                log.warning("refused a request whose body is not a Slack payload")
+                start_response("400 Bad Request", [("Content-Type", "text/plain")])
+                return [b"malformed Slack payload\n"]
         if path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok\n"]
@@ -42,7 +49,7 @@ class HttpServer:
     def __init__(self, app: App, host: str, port: int, threads: int = 8) -> None:
         self.app = app
         self._server = create_server(SlackWsgiApp(app), host=host, port=port, threads=threads)
-        self.port: int = self._server.effective_port
+        self.port = int(self._server.effective_port)
         self._stopped = threading.Event()
 
     @property
@@ -62,9 +69,14 @@ class HttpServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops accepting requests, then lets in-flight replies finish."""
-        # Closing every channel empties waitress's socket map, which ends its loop.
-        for channel in list(self._server._map.values()):
-            channel.close()
+        server = self._server
+
+        def close_all() -> None:
+            # Runs in the loop's own thread; an empty socket map ends the loop.
+            for channel in list(server._map.values()):
+                channel.close()
+
+        server.trigger.pull_trigger(close_all)
         self._server.task_dispatcher.shutdown(timeout=timeout)
         self._stopped.wait(timeout)
         finish_listeners(self.app, timeout)

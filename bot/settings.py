@@ -106,8 +106,8 @@ class Settings(BaseSettings):
     # -- Storage and serving -----------------------------------------------------
     db: Path = Field(Path("voiceloop.db"), validation_alias=AliasChoices("VOICELOOP_DB"))
     """SQLite database file."""
-    port: int = Field(3000, ge=1, le=65535)
-    """HTTP mode port; Slack posts to /slack/events."""
+    port: int = Field(3000, ge=0, le=65535)
+    """HTTP mode port (0 picks a free one); Slack posts to /slack/events."""
     host: str = "0.0.0.0"  # noqa: S104 - Slack must reach the bot from outside
     """HTTP mode bind address."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
