@@ -1,0 +1,110 @@
+"""`voiceloop serve` as people run it: clear start-up errors, clean Ctrl-C."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.e2e.harness import BOT_TOKEN, OPENAI_KEY, SIGNING_SECRET
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.slack_api import FakeSlack
+
+VOICELOOP = [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "VOICELOOP_"))
+    }
+    env["VOICELOOP_DB"] = str(tmp_path / "voiceloop.db")
+    env.update(values)
+    return env
+
+
+def test_missing_tokens_are_named_on_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*VOICELOOP, "serve"],
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SLACK_BOT_TOKEN" in lines[0] and "SLACK_SIGNING_SECRET" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_a_rejected_token_is_one_line_without_the_token(tmp_path: Path) -> None:
+    with FakeSlack(bot_token=BOT_TOKEN) as slack:
+        env = clean_env(
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-wrong-token-999",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            OPENAI_API_KEY=OPENAI_KEY,
+            SLACK_API_URL=slack.url,
+        )
+        result = subprocess.run(
+            [*VOICELOOP, "serve"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert "SLACK_BOT_TOKEN: Slack refused the token (invalid_auth)" in result.stderr
+    assert "xoxb-wrong-token-999" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_answers_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with FakeSlack(bot_token=BOT_TOKEN) as slack, FakeOpenAI(api_key=OPENAI_KEY) as openai:
+        env = clean_env(
+            tmp_path,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            OPENAI_API_KEY=OPENAI_KEY,
+            OPENAI_BASE_URL=openai.base_url,
+            SLACK_API_URL=slack.url,
+            VOICELOOP_PORT=str(port),
+            VOICELOOP_HOST="127.0.0.1",
+        )
+        process = subprocess.Popen(
+            [*VOICELOOP, "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/healthz", timeout=1
+                    ) as r:
+                        assert r.status == 200
+                        break
+                except OSError:
+                    assert process.poll() is None, process.communicate()[1]
+                    assert time.monotonic() < deadline, "serve did not start"
+                    time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "shutting down" in stderr
+    assert "Traceback" not in stderr
+    assert BOT_TOKEN not in stderr and OPENAI_KEY not in stderr
