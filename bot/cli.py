@@ -5,7 +5,7 @@ import sys
 import typer
 from rich.console import Console
 
-from bot.commands import serve
+from bot.commands import curate, importing, serve
 from bot.errors import USER_FACING
 
 app = typer.Typer(
@@ -23,6 +23,8 @@ def _root() -> None:
 
 
 serve.register(app)
+curate.register(app)
+importing.register(app)
 
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)

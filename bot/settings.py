@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        use_attribute_docstrings=True,
     )
 
     # -- Slack ---------------------------------------------------------------
@@ -111,6 +112,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - Slack must reach the bot from outside
     """HTTP mode bind address."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """How much the bot logs; secrets are redacted at every level."""
 
     @field_validator(
         "channels", "good_emoji", "bad_emoji", "admins", "import_authors", mode="before"

@@ -95,3 +95,31 @@ def m005_corrections(db: Database) -> None:
 def m006_events(db: Database) -> None:
     # Delivery keys already handled; Slack retries and duplicates hit this first.
     db.table("events").create({"key": str, "received_at": str}, pk="key")
+
+
+@migrations()
+def m007_datasets(db: Database) -> None:
+    # Content-addressed like prompts: curating the same ratings twice gives the
+    # same id, so a rerun records nothing new. The report is a real document
+    # (every rejected reply and why), hence JSON.
+    db.table("datasets").create(
+        {
+            "id": str,
+            "path": str,
+            "base_model": str,
+            "prompt_id": str,
+            "train_examples": int,
+            "validation_examples": int,
+            "preference_pairs": int,
+            "train_tokens": int,
+            "validation_tokens": int,
+            "epochs": int,
+            "estimated_cost_usd": float,
+            "files": str,
+            "report": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("prompt_id", "prompts", "id")],
+        not_null={"path", "base_model", "prompt_id", "files", "report", "created_at"},
+    )

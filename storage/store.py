@@ -191,6 +191,40 @@ class Store:
         with self._lock:
             return [Correction(**r) for r in self.table("corrections").rows_where(where, params)]
 
+    # -- history imported from a Slack export --------------------------------------
+
+    def import_history(self, replies: list[Reply], votes: list[Vote]) -> tuple[int, int]:
+        """Write one import in one transaction; returns how many replies and votes were new.
+
+        A live reply is never overwritten (it knows the model and prompt the
+        export does not), nor is a vote already recorded on one (the live bot
+        saw every change, buttons included); missing votes are added. Imported
+        replies and their votes are refreshed from the newer export.
+        """
+        new_replies = new_votes = 0
+        live: set[tuple[str, str]] = set()
+        with self._lock, self.db.atomic():
+            for reply in replies:
+                found = self.db.execute(
+                    "SELECT origin FROM replies WHERE channel = ? AND ts = ?",
+                    [reply.channel, reply.ts],
+                ).fetchone()
+                if found is None or found[0] != "live":
+                    new_replies += found is None
+                    self.save_reply(reply)
+                else:
+                    live.add((reply.channel, reply.ts))
+            for vote in votes:
+                found = self.db.execute(
+                    "SELECT value, source FROM votes WHERE channel = ? AND ts = ? AND user = ?",
+                    [vote.channel, vote.ts, vote.user],
+                ).fetchone()
+                changed = found is not None and tuple(found) != (vote.value, vote.source)
+                if found is None or (changed and (vote.channel, vote.ts) not in live):
+                    new_votes += found is None
+                    self.table("votes").upsert(_row(vote), pk=("channel", "ts", "user"))
+        return new_replies, new_votes
+
 
 def _address(channel: str | None, ts: str | None) -> tuple[str | None, list[str]]:
     if channel is None or ts is None:

@@ -70,6 +70,12 @@ class RunningBot:
             sr.interaction_body(payload), content_type="application/x-www-form-urlencoded"
         )
 
+    def send_command(self, command: str, *, user: str = "U1", text: str = "") -> sr.Response:
+        body = sr.command_body(
+            command, user=user, text=text, response_url=self.slack.response_url(command[1:])
+        )
+        return self.post(body, content_type="application/x-www-form-urlencoded")
+
     def post(self, body: str, **kwargs: Any) -> sr.Response:
         return sr.post(self.server.url, body, secret=SIGNING_SECRET, **kwargs)
 

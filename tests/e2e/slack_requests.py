@@ -80,6 +80,24 @@ def interaction_body(payload: dict[str, Any]) -> str:
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
+def command_body(
+    command: str, *, user: str, text: str, response_url: str, channel: str = "C1"
+) -> str:
+    return urllib.parse.urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T1",
+            "channel_id": channel,
+            "user_id": user,
+            "command": command,
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": response_url,
+            "trigger_id": "trigger-3",
+        }
+    )
+
+
 def mention(
     text: str,
     *,

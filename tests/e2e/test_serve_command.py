@@ -91,9 +91,7 @@ def test_serve_answers_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/healthz", timeout=1
-                    ) as r:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
                         assert r.status == 200
                         break
                 except OSError:

@@ -150,6 +150,11 @@ class FakeSlack:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/api/"
 
+    def response_url(self, name: str = "command") -> str:
+        """A response_url for slash command and interaction payloads; what is
+        posted to it is recorded as a call of method "response_url"."""
+        return self.url.removesuffix("/api/") + f"/response/{name}"
+
     # -- test helpers ----------------------------------------------------------
     def reset(self) -> None:
         """Forget calls, messages, users, views and pending failures."""
@@ -516,6 +521,15 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        fake = cast(_Server, self.server).fake
+        if url.path.startswith("/response/"):
+            # Slack answers response_url posts without checking a token.
+            posted = json.loads(body) if body else {}
+            with fake._cond:
+                fake._calls.append(SlackCall("response_url", posted, None))
+                fake._cond.notify_all()
+            self._send(200, {}, {"ok": True})
+            return
         if not url.path.startswith("/api/"):
             self._send(404, {}, {"ok": False, "error": "not_found"})
             return
@@ -536,7 +550,6 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             token = auth.removeprefix("Bearer ")
-        fake = cast(_Server, self.server).fake
         status, headers, payload = fake._handle(url.path.removeprefix("/api/"), params, token)
         self._send(status, headers, payload)
 

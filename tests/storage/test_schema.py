@@ -32,6 +32,22 @@ EXPECTED = {
     "votes": ["channel", "ts", "user", "value", "source", "updated_at"],
     "corrections": ["channel", "ts", "user", "text", "created_at"],
     "events": ["key", "received_at"],
+    "datasets": [
+        "id",
+        "path",
+        "base_model",
+        "prompt_id",
+        "train_examples",
+        "validation_examples",
+        "preference_pairs",
+        "train_tokens",
+        "validation_tokens",
+        "epochs",
+        "estimated_cost_usd",
+        "files",
+        "report",
+        "created_at",
+    ],
 }
 
 

@@ -1,0 +1,133 @@
+"""`voiceloop curate` and `validate`: ratings into versioned fine-tuning data, and its checks."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.errors import UserFacingError
+from bot.settings import Settings, load_settings
+from curation.build import BuildResult, build_dataset
+from curation.jsonl import check_training_file
+from curation.labels import LabelPolicy
+from curation.pipeline import CurationConfig
+from curation.rules import load_rules
+from storage import Store
+
+
+def curation_config(settings: Settings) -> CurationConfig:
+    """The curation values from settings (also what /retrain curates with)."""
+    return CurationConfig(
+        system_prompt=settings.short_prompt,
+        base_model=settings.base_model,
+        rules=load_rules(settings.curation_rules),
+        policy=LabelPolicy(settings.good_threshold, settings.contested_share),
+        validation_share=settings.validation_share,
+        epochs=settings.epochs,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def curate(
+        out: Annotated[
+            Path | None,
+            typer.Option(help="Folder for dataset versions [default: VOICELOOP_DATASET_DIR]"),
+        ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Report what would be kept; write nothing.")
+        ] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print the full report as JSON.")
+        ] = False,
+    ) -> None:
+        """Curate rated replies into train/validation JSONL, with a rejection report."""
+        settings = load_settings()
+        config = curation_config(settings)
+        store = Store(settings.db)
+        try:
+            result = build_dataset(store, config, out or settings.dataset_dir, dry_run=dry_run)
+        finally:
+            store.close()
+        if as_json:
+            typer.echo(json.dumps(_json_report(result), ensure_ascii=False, indent=2))
+        else:
+            print_summary(Console(highlight=False, soft_wrap=True), result, dry_run=dry_run)
+        if result.version is None and not dry_run:
+            raise UserFacingError(
+                f"nothing to train on: none of the {result.curated.replies} stored replies "
+                "was kept (see the reasons above); rate or correct more replies, then rerun"
+            )
+
+    @app.command()
+    def validate(
+        file: Annotated[Path, typer.Argument(help="A chat (SFT) or DPO JSONL file.")],
+    ) -> None:
+        """Check a training file line by line, the way the provider will."""
+        check = check_training_file(file)
+        for problem in check.problems:
+            typer.echo(problem)
+        if check.problems:
+            raise UserFacingError(
+                f"{file}: {len(check.problems)} problems in {check.lines} lines; "
+                "fix them before training on this file"
+            )
+        typer.echo(f"{file}: {check.lines} {check.kind} examples, no problems")
+
+
+def print_summary(console: Console, result: BuildResult, *, dry_run: bool) -> None:
+    curated = result.curated
+    if result.version is not None:
+        console.print(f"Dataset [bold]{result.version.id}[/] in {result.version.path}")
+    elif dry_run:
+        console.print("Dry run: nothing written.")
+    kept = Table(title=f"{curated.replies:,} replies", title_justify="left", box=None)
+    kept.add_column("")
+    kept.add_column("examples", justify="right")
+    kept.add_column("tokens", justify="right")
+    kept.add_column("preference pairs", justify="right")
+    kept.add_row(
+        "train",
+        f"{len(curated.train):,}",
+        f"{curated.train_tokens:,}",
+        f"{len(curated.train_pairs):,}",
+    )
+    kept.add_row(
+        "validation",
+        f"{len(curated.validation):,}",
+        f"{curated.validation_tokens:,}",
+        f"{len(curated.validation_pairs):,}",
+    )
+    console.print(kept)
+    estimate = curated.estimate
+    cost = "no per-token price (self-hosted)" if estimate.usd is None else f"≈ ${estimate.usd:,.2f}"
+    console.print(
+        f"Training on {curated.model.name}: {estimate.epochs} epochs × "
+        f"{estimate.tokens_per_epoch:,} tokens = {estimate.billed_tokens:,} billed tokens, {cost}"
+    )
+    if curated.scrubbed:
+        scrubbed = ", ".join(f"{n:,} {kind}" for kind, n in curated.scrubbed.items())
+        console.print(f"Scrubbed: {scrubbed}", markup=False)
+    if curated.trimmed:
+        console.print(f"Oldest thread context cut to fit the token limit: {curated.trimmed:,}")
+    if curated.rejections:
+        reasons = Table(title="Not kept", title_justify="left", box=None)
+        reasons.add_column("reason")
+        reasons.add_column("replies", justify="right")
+        for reason, count in curated.rejection_counts.items():
+            reasons.add_row(reason, f"{count:,}")
+        console.print(reasons)
+    for warning in curated.warnings():
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _json_report(result: BuildResult) -> dict[str, object]:
+    version = result.version
+    return {
+        "dataset": None if version is None else version.id,
+        "path": None if version is None else version.path,
+        **result.curated.report(),
+    }

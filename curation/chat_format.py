@@ -1,0 +1,117 @@
+"""The chat fine-tuning format: building examples from replies and checking JSONL lines.
+
+The checks follow OpenAI's published data-preparation rules, which local SFT and
+DPO trainers accept too, so one dataset serves every trainer backend.
+"""
+
+from collections.abc import Mapping
+
+from curation.examples import ChatMessage, Example, LabeledReply, Rejection
+from curation.labels import Label, chosen_correction, real_corrections
+
+ROLES = ("system", "user", "assistant")
+MESSAGE_KEYS = frozenset({"role", "content", "name", "weight"})
+
+
+def build_example(labeled: LabeledReply, label: Label, system_prompt: str) -> Example | Rejection:
+    """The training example for a kept reply: the short system prompt, the
+    thread as the bot saw it, the question, and the target reply last."""
+    reply = labeled.reply
+    if not reply.question.strip():
+        return Rejection(labeled.key, "no_question", "the message the bot answered is not stored")
+    rejected: str | None = None
+    target = reply.text
+    if label.kind == "corrected":
+        target = chosen_correction(real_corrections(labeled)).text
+        rejected = reply.text
+    messages = [ChatMessage("system", system_prompt)]
+    for turn in reply.context:
+        messages.append(
+            ChatMessage(turn.role, turn.content, 0 if turn.role == "assistant" else None)
+        )
+    messages.append(ChatMessage("user", reply.question))
+    messages.append(ChatMessage("assistant", target))
+    return Example(
+        key=labeled.key,
+        thread=labeled.thread,
+        source="correction" if label.kind == "corrected" else "votes",
+        messages=tuple(messages),
+        net_votes=label.net,
+        created_at=reply.created_at,
+        rejected=rejected,
+    )
+
+
+def example_problems(example: Example) -> list[str]:
+    return chat_problems({"messages": [m.as_json() for m in example.messages]})
+
+
+def chat_problems(line: object) -> list[str]:
+    """What is wrong with one supervised-format line; empty when it is valid."""
+    if not isinstance(line, Mapping):
+        return ["the line is not a JSON object"]
+    messages = line.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return ['"messages" is missing or empty']
+    problems = []
+    for index, message in enumerate(messages):
+        problems += [f"message {index}: {p}" for p in _message_problems(message, index)]
+    roles = [m.get("role") for m in messages if isinstance(m, Mapping)]
+    if "user" not in roles:
+        problems.append("there is no user message")
+    if roles and roles[-1] != "assistant":
+        problems.append("the last message is not from the assistant")
+    return problems
+
+
+def preference_problems(line: object) -> list[str]:
+    """What is wrong with one preference-format (DPO) line; empty when valid."""
+    if not isinstance(line, Mapping):
+        return ["the line is not a JSON object"]
+    problems = []
+    prompt = line.get("input")
+    messages = prompt.get("messages") if isinstance(prompt, Mapping) else None
+    if not isinstance(messages, list) or not messages:
+        problems.append('"input.messages" is missing or empty')
+    else:
+        for index, message in enumerate(messages):
+            problems += [f"input message {index}: {p}" for p in _message_problems(message, index)]
+            if isinstance(message, Mapping) and "weight" in message:
+                problems.append(f"input message {index}: weights are not allowed in DPO input")
+        last = messages[-1]
+        if not isinstance(last, Mapping) or last.get("role") != "user":
+            problems.append("the input does not end with a user message")
+    for side in ("preferred_output", "non_preferred_output"):
+        output = line.get(side)
+        if not isinstance(output, list) or len(output) != 1:
+            problems.append(f'"{side}" must hold exactly one message')
+            continue
+        problems += [f"{side}: {p}" for p in _message_problems(output[0], 1)]
+        if isinstance(output[0], Mapping) and output[0].get("role") != "assistant":
+            problems.append(f'"{side}" is not an assistant message')
+    return problems
+
+
+def _message_problems(message: object, index: int) -> list[str]:
+    if not isinstance(message, Mapping):
+        return ["not a JSON object"]
+    problems = []
+    unknown = sorted(set(message) - MESSAGE_KEYS)
+    if unknown:
+        problems.append(f"unknown keys {', '.join(unknown)}")
+    role = message.get("role")
+    if role not in ROLES:
+        problems.append(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if role == "system" and index != 0:
+        problems.append("a system message may only come first")
+    content = message.get("content")
+    if not isinstance(content, str) or not content.strip():
+        problems.append("content is missing or blank")
+    if "weight" in message:
+        if role != "assistant":
+            problems.append("only assistant messages may carry a weight")
+        weight = message["weight"]
+        # True == 1 in Python, but JSON's true is not a weight.
+        if isinstance(weight, bool) or weight not in (0, 1):
+            problems.append("weight must be 0 or 1")
+    return problems

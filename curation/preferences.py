@@ -1,0 +1,85 @@
+"""Preference pairs (for DPO): which of two answers to the same prompt the team preferred.
+
+Two sources: a team member's correction beats the bot reply it corrects, and a
+kept reply beats a reply voted bad that answered exactly the same prompt (same
+thread context and question, after scrubbing).
+"""
+
+import re
+from dataclasses import dataclass
+
+from curation.dedup import survivors_first
+from curation.examples import ChatMessage, Example
+from curation.tokens import count_tokens
+
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class PreferencePair:
+    # The preferred example's reply: its thread decides the split.
+    key: str
+    # The reply whose text lost (the same reply, for a correction).
+    loser: str
+    prompt: tuple[ChatMessage, ...]
+    preferred: str
+    non_preferred: str
+    tokens: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            # DPO input carries no weights: the whole prompt is context.
+            "input": {"messages": [{"role": m.role, "content": m.content} for m in self.prompt]},
+            "preferred_output": [{"role": "assistant", "content": self.preferred}],
+            "non_preferred_output": [{"role": "assistant", "content": self.non_preferred}],
+        }
+
+
+def preference_pairs(
+    kept: list[Example], bad: list[Example], limit: int, model: str
+) -> tuple[list[PreferencePair], int]:
+    """Pairs from corrections and from bad replies to a kept example's prompt,
+    and how many pairs did not fit the token limit.
+
+    `bad` holds replies voted bad, built and scrubbed like kept examples. A
+    loser that differs from the winner only in whitespace teaches nothing.
+    """
+    candidates = [(e, e.key, e.rejected) for e in kept if e.rejected is not None]
+    best_for_prompt: dict[tuple[tuple[str, str], ...], Example] = {}
+    for example in survivors_first(kept):
+        best_for_prompt.setdefault(_prompt_key(example), example)
+    for loser in bad:
+        winner = best_for_prompt.get(_prompt_key(loser))
+        if winner is not None:
+            candidates.append((winner, loser.key, loser.target))
+    pairs = []
+    too_long = 0
+    for winner, loser_key, losing_text in candidates:
+        if _normalized(losing_text) == _normalized(winner.target):
+            continue
+        target = count_tokens(winner.target, model)
+        # The trainer reads the prompt with each answer in turn; the longer
+        # answer decides whether the pair fits.
+        tokens = winner.tokens - target + max(target, count_tokens(losing_text, model))
+        if tokens > limit:
+            too_long += 1
+            continue
+        pairs.append(
+            PreferencePair(
+                key=winner.key,
+                loser=loser_key,
+                prompt=winner.messages[:-1],
+                preferred=winner.target,
+                non_preferred=losing_text,
+                tokens=tokens,
+            )
+        )
+    return pairs, too_long
+
+
+def _prompt_key(example: Example) -> tuple[tuple[str, str], ...]:
+    return tuple((m.role, _normalized(m.content)) for m in example.messages[1:-1])
+
+
+def _normalized(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()

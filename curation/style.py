@@ -1,0 +1,131 @@
+"""Tone and format checks on a target reply, compiled once from the rules file."""
+
+import re
+from dataclasses import dataclass
+
+import regex
+
+from curation.rules import CurationRules
+
+# Code is quoted material: its '#', '**' or '!' say nothing about the voice.
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+# Slack's own markup (<@U1>, <!here>, <https://x|label>) is not prose either.
+_SLACK_TOKEN = re.compile(r"<[@#!][^>\n]*>|<(?:https?|mailto):[^>\n]*>")
+_GRAPHEME = regex.compile(r"\X")
+_EMOJI_CHAR = regex.compile(r"\p{Emoji_Presentation}|\uFE0F")
+_SHORTCODE = re.compile(r"(?<![\w:]):([a-z0-9_+'-]+):(?![\w:])")
+# Each with a substring it cannot match without, checked first because most
+# replies have none of them.
+_MARKDOWN = {
+    "markdown_heading": ("#", re.compile(r"^ {0,3}#{1,6}\s", re.MULTILINE)),
+    "markdown_table": ("|", re.compile(r"^\s*\|?\s*:?-{3,}:?\s*\|", re.MULTILINE)),
+    "markdown_bold": ("**", re.compile(r"\*\*[^*\n]+\*\*")),
+    "markdown_link": ("](", re.compile(r"\[[^\]\n]+\]\((?:https?://|mailto:)[^)\s]+\)")),
+}
+_MARKDOWN_HINT = {
+    "markdown_heading": "uses a Markdown heading, which Slack does not render",
+    "markdown_table": "uses a Markdown table, which Slack does not render",
+    "markdown_bold": "uses **bold**; Slack bold is *single asterisks*",
+    "markdown_link": "uses a [text](url) link; Slack links are <url|text>",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    detail: str
+
+
+class StyleChecker:
+    """Checks a reply against the team's tone and format rules."""
+
+    def __init__(self, rules: CurationRules) -> None:
+        self.format = rules.format
+        phrases = sorted(
+            (_phrase_pattern(p) for p in rules.tone.banned_phrases if p.strip()),
+            key=len,
+            reverse=True,
+        )
+        # One word-boundary check around one alternation: a lookaround per
+        # phrase would be tried at every position of every reply.
+        self._banned = (
+            re.compile(rf"(?<!\w)(?:{'|'.join(phrases)})(?!\w)", re.IGNORECASE) if phrases else None
+        )
+        self._patterns = [(r, re.compile(r.pattern)) for r in rules.rule]
+        allowed = self.format.allowed_emoji
+        self._allowed = None if allowed is None else {_emoji_key(e) for e in allowed}
+
+    def violations(self, text: str) -> list[Violation]:
+        found: list[Violation] = []
+        fmt = self.format
+        body = text.strip()
+        prose = _prose(body)
+        _at_least(found, "too_short", len(body), fmt.min_chars, "characters")
+        _at_most(found, "max_chars", len(body), fmt.max_chars, "characters")
+        _at_most(found, "max_words", len(body.split()), fmt.max_words, "words")
+        _at_most(found, "max_lines", len(body.splitlines()), fmt.max_lines, "lines")
+        _at_most(found, "max_exclamations", prose.count("!"), fmt.max_exclamations, "'!'")
+        _at_most(found, "max_em_dashes", prose.count("—"), fmt.max_em_dashes, "em dashes")
+        emoji = _emoji(prose)
+        _at_most(found, "max_emoji", len(emoji), fmt.max_emoji, "emoji")
+        if self._allowed is not None:
+            stray = sorted({e for e in emoji if _emoji_key(e) not in self._allowed})
+            if stray:
+                found.append(Violation("emoji_not_allowed", f"uses {' '.join(stray)}"))
+        if fmt.slack_mrkdwn:
+            for name, (needle, markdown) in _MARKDOWN.items():
+                if needle in prose and markdown.search(prose):
+                    found.append(Violation(name, _MARKDOWN_HINT[name]))
+        if self._banned is not None:
+            hits = sorted({m.group(0).lower() for m in self._banned.finditer(_plain_quotes(body))})
+            if hits:
+                found.append(
+                    Violation("banned_phrase", "says " + ", ".join(f'"{h}"' for h in hits))
+                )
+        for rule, pattern in self._patterns:
+            matched = pattern.search(body) is not None
+            if matched != (rule.mode == "require"):
+                default = "matches" if rule.mode == "forbid" else "does not match"
+                found.append(Violation(rule.name, rule.message or f"{default} {rule.pattern}"))
+        return found
+
+
+def _prose(text: str) -> str:
+    if "`" in text:
+        text = _CODE.sub(" ", text)
+    return _SLACK_TOKEN.sub(" ", text) if "<" in text else text
+
+
+def _at_most(found: list[Violation], rule: str, value: int, limit: int | None, unit: str) -> None:
+    if limit is not None and value > limit:
+        found.append(Violation(rule, f"{value} {unit}, at most {limit} allowed"))
+
+
+def _at_least(found: list[Violation], rule: str, value: int, limit: int, unit: str) -> None:
+    if value < limit:
+        found.append(Violation(rule, f"{value} {unit}, at least {limit} needed"))
+
+
+def _emoji(text: str) -> list[str]:
+    """Unicode emoji (whole grapheme clusters, so 👍🏽 is one) and :shortcodes:."""
+    found = []
+    # Splitting into graphemes is the slow part; most replies have no emoji.
+    if _EMOJI_CHAR.search(text):
+        found = [g for g in _GRAPHEME.findall(text) if _EMOJI_CHAR.search(g)]
+    if ":" in text:
+        shortcodes = _SHORTCODE.findall(text)
+        found += [f":{name}:" for name in shortcodes if not name.startswith("skin-tone-")]
+    return found
+
+
+def _emoji_key(emoji: str) -> str:
+    # "⛺️" and "⛺" are the same emoji; ":tent:" and "tent" the same shortcode.
+    return emoji.replace("\ufe0f", "").strip().strip(":")
+
+
+def _phrase_pattern(phrase: str) -> str:
+    return r"\s+".join(re.escape(w) for w in _plain_quotes(phrase).split())
+
+
+def _plain_quotes(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2018", "'")

@@ -1,0 +1,111 @@
+"""`voiceloop curate` end to end: settings in, summary out, one-line errors."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from storage import Reply, Store
+from tests.curation.test_pipeline import distinct
+
+
+def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["voiceloop", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    code = exit_info.value.code
+    return code if isinstance(code, int) else 0
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # An empty folder, so no developer's .env leaks into the settings.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VOICELOOP_DB", str(tmp_path / "voiceloop.db"))
+    monkeypatch.setenv("VOICELOOP_DATASET_DIR", str(tmp_path / "datasets"))
+    store = Store(tmp_path / "voiceloop.db")
+    for i in range(12):
+        store.save_reply(Reply("C1", f"{i}.1", distinct(i), question=f"Trip {i}: what to pack?"))
+        store.record_vote("C1", f"{i}.1", "U1", 1, "reaction:+1")
+    store.save_reply(Reply("C1", "99.1", "Great question! It's epic!!", question="Tent?"))
+    store.record_vote("C1", "99.1", "U1", 1, "reaction:+1")
+    store.close()
+    return tmp_path
+
+
+def test_curate_writes_a_dataset_and_summarizes_it(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "curate") == 0
+    out = capsys.readouterr().out
+    [folder] = (workdir / "datasets").iterdir()
+    assert f"Dataset {folder.name} in {folder}" in out
+    assert "13 replies" in out
+    assert "style:max_exclamations" in out
+    assert "billed tokens" in out
+
+
+def test_dry_run_as_json(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "curate", "--dry-run", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] is None
+    assert report["examples"]["train"] + report["examples"]["validation"] == 12
+    assert report["rejections"]["counts"] == {"style:max_exclamations": 1}
+    assert not (workdir / "datasets").exists()
+
+
+def test_a_bad_rules_file_is_one_line_and_exit_2(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "rules.toml").write_text("[format]\nmax_emojis = 1\n", encoding="utf-8")
+    monkeypatch.setenv("VOICELOOP_CURATION_RULES", str(workdir / "rules.toml"))
+    assert run(monkeypatch, "curate") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "rules.toml:2: format.max_emojis" in err
+
+
+def test_nothing_to_train_on_exits_2(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICELOOP_GOOD_THRESHOLD", "5")
+    assert run(monkeypatch, "curate") == 2
+    captured = capsys.readouterr()
+    assert "below_threshold" in captured.out
+    assert captured.err.startswith("voiceloop: nothing to train on: none of the 13 stored")
+
+
+def test_validate_lists_every_problem_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    no_reply = {"messages": [{"role": "user", "content": "hi"}]}
+    dpo = {"input": {"messages": [{"role": "user", "content": "hi"}]}}
+    path = tmp_path / "train.jsonl"
+    lines = [json.dumps(good), "{oops", json.dumps(no_reply), json.dumps(dpo), json.dumps(good)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run(monkeypatch, "validate", str(path)) == 2
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        f"{path}:2: not JSON (Expecting property name enclosed in double quotes, column 2)",
+        f"{path}:3: the last message is not from the assistant",
+        f"{path}:4: a dpo line in a chat file",
+    ]
+    assert (
+        captured.err
+        == f"voiceloop: {path}: 3 problems in 5 lines; fix them before training on this file\n"
+    )
+
+
+def test_validate_accepts_what_curate_writes(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "curate") == 0
+    [folder] = (workdir / "datasets").iterdir()
+    capsys.readouterr()
+    assert run(monkeypatch, "validate", str(folder / "train.jsonl")) == 0
+    assert capsys.readouterr().out.endswith("chat examples, no problems\n")

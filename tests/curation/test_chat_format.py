@@ -1,0 +1,102 @@
+"""Chat examples: how they are built, and what the format check refuses."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from curation.chat_format import build_example, chat_problems, preference_problems
+from curation.examples import Example, Rejection
+from curation.labels import LabelPolicy, label_reply
+from storage.records import ChatTurn
+from tests.curation.factories import SYSTEM, labeled
+
+
+def build(**kwargs: Any) -> Example:
+    reply = labeled(**kwargs)
+    built = build_example(reply, label_reply(reply, LabelPolicy()), SYSTEM)
+    assert isinstance(built, Example)
+    return built
+
+
+def test_an_example_is_system_context_question_then_target() -> None:
+    context = (ChatTurn("user", "Heading out Friday."), ChatTurn("assistant", "Nice, where to?"))
+    example = build(context=context, thread_ts="99.0")
+    assert [m.as_json() for m in example.messages] == [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": "Heading out Friday."},
+        # Earlier bot turns were never rated: context, not something to learn.
+        {"role": "assistant", "content": "Nice, where to?", "weight": 0},
+        {"role": "user", "content": "Should I use a footprint under my tent?"},
+        {
+            "role": "assistant",
+            "content": "Yes, use a footprint. It protects the floor from rocks and roots.",
+        },
+    ]
+    assert example.thread == "C1/99.0"
+    assert example.source == "votes"
+    assert chat_problems({"messages": [m.as_json() for m in example.messages]}) == []
+
+
+def test_a_correction_becomes_the_target_and_the_original_is_kept_as_rejected() -> None:
+    example = build(text="Footprints are optional.", corrections=("Yes, use one.",))
+    assert example.target == "Yes, use one."
+    assert example.rejected == "Footprints are optional."
+    assert example.source == "correction"
+
+
+def test_a_reply_without_its_question_is_refused() -> None:
+    reply = labeled(question="  ")
+    built = build_example(reply, label_reply(reply, LabelPolicy()), SYSTEM)
+    assert isinstance(built, Rejection)
+    assert built.reason == "no_question"
+
+
+def line(*messages: Mapping[str, object]) -> dict[str, object]:
+    return {"messages": list(messages)}
+
+
+USER = {"role": "user", "content": "hi"}
+ASSISTANT = {"role": "assistant", "content": "hello"}
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ([1, 2], "not a JSON object"),
+        ({"messages": []}, '"messages" is missing or empty'),
+        (line(ASSISTANT), "there is no user message"),
+        (line(USER), "the last message is not from the assistant"),
+        (line(USER, {"role": "bot", "content": "x"}), "role 'bot' is not one of"),
+        (line(USER, {"role": "assistant", "content": " "}), "content is missing or blank"),
+        (line(USER, {**ASSISTANT, "tone": "warm"}), "unknown keys tone"),
+        (line(USER, {"role": "system", "content": "x"}, ASSISTANT), "may only come first"),
+        (line({**USER, "weight": 0}, ASSISTANT), "only assistant messages may carry a weight"),
+        (line(USER, {**ASSISTANT, "weight": 2}), "weight must be 0 or 1"),
+        (line(USER, {**ASSISTANT, "weight": True}), "weight must be 0 or 1"),
+    ],
+)
+def test_chat_problems(bad: object, problem: str) -> None:
+    found = chat_problems(bad)
+    assert any(problem in p for p in found), found
+
+
+def test_a_valid_line_has_no_problems() -> None:
+    assert chat_problems(line({"role": "system", "content": "s"}, USER, ASSISTANT)) == []
+
+
+def test_preference_lines() -> None:
+    good = {
+        "input": {"messages": [USER]},
+        "preferred_output": [ASSISTANT],
+        "non_preferred_output": [{"role": "assistant", "content": "meh"}],
+    }
+    assert preference_problems(good) == []
+    assert "the input does not end with a user message" in preference_problems(
+        {**good, "input": {"messages": [USER, ASSISTANT]}}
+    )
+    assert '"preferred_output" must hold exactly one message' in preference_problems(
+        {**good, "preferred_output": [ASSISTANT, ASSISTANT]}
+    )
+    weighted = {**good, "input": {"messages": [{**ASSISTANT, "weight": 0}, USER]}}
+    assert any("weights are not allowed" in p for p in preference_problems(weighted))

@@ -1,0 +1,70 @@
+"""Exact and near repeats: one survives, and the right one."""
+
+from dataclasses import replace
+
+from curation.dedup import deduplicate
+from curation.examples import ChatMessage, Example
+
+ANSWER = (
+    "Yes, use a footprint. It protects the tent floor from rocks and roots, and it is a lot "
+    "cheaper to replace than the tent itself when it wears through."
+)
+
+
+def example(
+    key: str,
+    answer: str = ANSWER,
+    question: str = "Should I use a footprint?",
+    *,
+    net: int = 1,
+    source: str = "votes",
+    created_at: str = "2026-01-01",
+) -> Example:
+    return Example(
+        key=key,
+        thread=key,
+        source="correction" if source == "correction" else "votes",
+        messages=(
+            ChatMessage("system", "s"),
+            ChatMessage("user", question),
+            ChatMessage("assistant", answer),
+        ),
+        net_votes=net,
+        created_at=created_at,
+    )
+
+
+def test_exact_repeats_keep_the_best_rated() -> None:
+    result = deduplicate(
+        [example("C/1", net=1), example("C/2", answer=ANSWER.upper(), net=3)], 0.85
+    )
+    assert [e.key for e in result.kept] == ["C/2"]
+    assert [(r.key, r.reason, r.detail) for r in result.rejected] == [
+        ("C/1", "duplicate", "same as C/2")
+    ]
+
+
+def test_a_correction_beats_votes_and_newer_beats_older() -> None:
+    corrected = example("C/1", source="correction", net=-1)
+    voted = example("C/2", net=5)
+    assert [e.key for e in deduplicate([voted, corrected], 0.85).kept] == ["C/1"]
+    old, new = example("C/3", created_at="2026-01-01"), example("C/4", created_at="2026-03-01")
+    assert [e.key for e in deduplicate([old, new], 0.85).kept] == ["C/4"]
+
+
+def test_near_repeats_are_dropped_and_different_answers_kept() -> None:
+    reworded = ANSWER.replace("a lot cheaper", "much cheaper")
+    different = example("C/3", answer="Pack layers: a fleece, a shell, and a warm hat for camp.")
+    result = deduplicate([example("C/1"), example("C/2", answer=reworded), different], 0.85)
+    assert sorted(e.key for e in result.kept) == ["C/1", "C/3"]
+    assert [(r.key, r.reason) for r in result.rejected] == [("C/2", "near_duplicate")]
+
+
+def test_the_same_answer_to_a_different_question_is_kept() -> None:
+    other = example("C/2", question="What do you think of the Ridgeline 2 footprint for wet camps?")
+    assert len(deduplicate([example("C/1"), other], 0.85).kept) == 2
+
+
+def test_similarity_one_only_drops_exact_repeats() -> None:
+    reworded = replace(example("C/2"), messages=example("C/2", answer=ANSWER + " Truly.").messages)
+    assert len(deduplicate([example("C/1"), reworded], 1.0).kept) == 2

@@ -1,0 +1,69 @@
+"""Scrubbing personal data: what is caught, what is left alone."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from curation.pii import Scrubber
+from curation.rules import PiiPattern
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        ("write to jo.doe+trail@fernleaf.example", "write to [email]"),
+        ("<mailto:jo@fernleaf.example|jo@fernleaf.example> please", "[email] please"),
+        ("ask <@U024BE7LH> or <@W123ABC|sam>", "ask [person] or [person]"),
+        ("call (555) 123-4567", "call [phone]"),
+        ("call +44 20 7946 0958", "call [phone]"),
+        ("call 555.123.4567 today", "call [phone] today"),
+        ("call +14155550123", "call [phone]"),
+        ("card 4111 1111 1111 1111", "card [card]"),
+        ("ssn 123-45-6789", "ssn [ssn]"),
+        ("host 192.168.1.20 is down", "host [ip] is down"),
+        ("token xoxb-123456789012-abcdefghijkl", "token [secret]"),
+        ("key sk-proj-abcdefghijklmnopqrstuvwxyz", "key [secret]"),
+        ("reset at https://x.example/reset?user=4&token=abc123 now", "reset at [url] now"),
+        ("<https://bob:hunter2@files.example/a|files>", "<[url]|files>"),
+    ],
+)
+def test_built_in_patterns(text: str, scrubbed: str) -> None:
+    assert Scrubber.with_extra([]).scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trip on 2026-05-01 or 05/01/2026",
+        "It is $1,299.00 and weighs 2 lb 3 oz",
+        "v1.2.3 of the app; 10 miles, 1,200 ft",
+        "Slack ts 1712345678.123456",
+        "order 1234567890123",  # 13 digits, fails the Luhn check
+        "room 1234 5678",
+        "see <https://fernleaf.example/trips?season=fall|fall trips>",
+    ],
+)
+def test_ordinary_numbers_are_left_alone(text: str) -> None:
+    assert Scrubber.with_extra([]).scrub(text) == text
+
+
+def test_team_patterns_run_before_the_built_ins_and_are_counted() -> None:
+    scrubber = Scrubber.with_extra([PiiPattern(name="order_number", pattern=r"\bFL-\d{6,}\b")])
+    assert (
+        scrubber.scrub("order FL-555123456 for jo@x.example") == "order [order_number] for [email]"
+    )
+    assert scrubber.counts == {"order_number": 1, "email": 1}
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_scrubbing_twice_changes_nothing_more(text: str) -> None:
+    once = Scrubber.with_extra([]).scrub(text)
+    assert Scrubber.with_extra([]).scrub(once) == once
+
+
+@given(
+    st.from_regex(r"[a-z]{1,8}\.[a-z]{1,8}@[a-z]{2,8}\.(com|org|example)", fullmatch=True),
+    st.text(alphabet="abc ,.", max_size=20),
+)
+def test_no_address_survives(address: str, around: str) -> None:
+    assert address not in Scrubber.with_extra([]).scrub(f"{around} {address} {around}")

@@ -1,0 +1,116 @@
+"""`voiceloop import PATH` as people run it: exit codes, one-line errors, rows written."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.curation.test_slack_export import (
+    BOT,
+    bot,
+    export,
+    human,
+    reaction,
+    write_folder,
+    write_zip,
+)
+
+VOICELOOP = [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def run_import(tmp_path: Path, *args: str, authors: str = BOT) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "VOICELOOP_"))
+    }
+    env["VOICELOOP_DB"] = str(tmp_path / "voiceloop.db")
+    env["VOICELOOP_IMPORT_AUTHORS"] = authors
+    env["COLUMNS"] = "200"  # keep rich from wrapping the paths the tests look for
+    return subprocess.run(
+        [*VOICELOOP, "import", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(tmp_path / "voiceloop.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def history() -> dict[str, object]:
+    return export(
+        {
+            "2024-03-01": [
+                human("100.000000", f"<@{BOT}> Can I wash my down jacket?"),
+                bot(
+                    "100.100000",
+                    "Yes: cool water, gentle cycle.",
+                    reactions=[reaction("+1::skin-tone-2", "U1"), reaction("x", "U2")],
+                ),
+            ],
+            "2024-03-02": b"<html>not json</html>",
+        }
+    )
+
+
+def test_an_export_is_imported_once_and_skipped_files_are_listed(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "export.zip", history())
+    first = run_import(tmp_path, str(path))
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stderr
+    assert f"{path}:general/2024-03-02.json: not valid JSON" in first.stdout
+    assert rows(tmp_path, "SELECT channel, ts, question, origin, model FROM replies") == [
+        ("C1", "100.100000", "Can I wash my down jacket?", "import", None)
+    ]
+    votes = rows(tmp_path, "SELECT user, value, source FROM votes ORDER BY user")
+    assert votes == [("U1", 1, "reaction:+1"), ("U2", -1, "reaction:x")]
+
+    second = run_import(tmp_path, str(path))
+    assert second.returncode == 0, second.stderr
+    replies_row = next(line for line in second.stdout.splitlines() if "replies" in line)
+    assert replies_row.split()[1:] == ["0", "1"]  # new, already there
+    assert rows(tmp_path, "SELECT count(*) FROM replies") == [(1,)]
+    assert rows(tmp_path, "SELECT count(*) FROM votes") == [(2,)]
+
+
+def test_author_option_overrides_the_setting(tmp_path: Path) -> None:
+    path = write_folder(tmp_path / "export", history())
+    result = run_import(tmp_path, str(path), "--author", BOT, authors="U_SOMEONE_ELSE")
+    assert result.returncode == 0, result.stderr
+    assert rows(tmp_path, "SELECT ts FROM replies") == [("100.100000",)]
+
+
+def test_something_that_is_not_an_export_fails_on_one_line(tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "photos.zip", {"beach.jpg": b"\xff\xd8\xff"})
+    result = run_import(tmp_path, str(path))
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"voiceloop: {path} is not a Slack export: no channels.json")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_path_fails_on_one_line(tmp_path: Path) -> None:
+    result = run_import(tmp_path, str(tmp_path / "nope.zip"))
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert "nope.zip does not exist" in line
+
+
+def test_an_export_with_no_readable_day_file_fails(tmp_path: Path) -> None:
+    files = export({"2024-03-01": b"\x00\x01", "2024-03-02": {"not": "a list"}})
+    result = run_import(tmp_path, str(write_folder(tmp_path / "export", files)))
+    assert result.returncode != 0
+    assert "nothing could be read" in result.stderr
+    assert "general/2024-03-01.json" in result.stdout  # the problems are still listed
+    assert "Traceback" not in result.stderr
+    assert rows(tmp_path, "SELECT name FROM sqlite_master WHERE name = 'replies'") == []
+
+
+def test_no_authors_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_import(tmp_path, str(write_folder(tmp_path / "export", history())), authors="")
+    assert result.returncode != 0
+    assert "VOICELOOP_IMPORT_AUTHORS" in result.stderr and "--author" in result.stderr
