@@ -1,20 +1,17 @@
 """A fake OpenAI API on loopback: chat, files, fine-tuning jobs, moderation and models."""
 
-import contextlib
 import hashlib
 import itertools
 import json
 import re
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tests.fakes.loopback import LoopbackHandler, LoopbackServer
 
 DEFAULT_API_KEY = "sk-test-voiceloop"
 DEFAULT_MODELS = (
@@ -141,7 +138,7 @@ def default_reply(request: dict[str, Any]) -> str:
     return f'Happy to help with "{quoted}"! Here is a friendly answer from the fake model.'
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackServer):
     """The parts of the OpenAI API voiceloop uses, stateful, behind a real HTTP server.
 
     Give ``base_url`` and ``api_key`` to ``openai.OpenAI``. Fine-tuning jobs take one
@@ -163,13 +160,12 @@ class FakeOpenAI:
     _ids: Iterator[int]
 
     def __init__(self, api_key: str = DEFAULT_API_KEY, models: Iterable[str] = DEFAULT_MODELS):
+        super().__init__(_Handler, thread_name="fake-openai")
         self.api_key = api_key
         self._base_models = tuple(models)
         # Re-entrant: a reply_with callable may call back into the fake's helpers.
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
             ("POST", re.compile(r"/v1/chat/completions"), self._chat),
             ("POST", re.compile(r"/v1/files"), self._upload),
@@ -190,44 +186,16 @@ class FakeOpenAI:
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> Self:
-        if self._server is None:
-            self._stopping.clear()
-            self._server = _Server(self)
-            # A short poll keeps stop() quick; the default would add half a second per test.
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True
-            )
-            self._thread.start()
-        return self
+        self._stopping.clear()
+        return super().start()
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
         self._stopping.set()  # wakes requests sleeping in delay()
-        if server is not None:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-        if thread is not None:
-            thread.join()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        super().stop()
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeOpenAI is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return self.origin + "/v1"
 
     # -- test helpers ----------------------------------------------------------
     def reset(self) -> None:
@@ -718,56 +686,9 @@ def _parse_multipart(
     return fields, files
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeOpenAI) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeouts, stop()) is normal here, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-    def close_connections(self) -> None:
-        # httpx keeps connections alive; close them so handler threads end with stop().
-        with self._open_lock:
-            open_now = list(self._open)
-        for sock in open_now:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out as separate writes; Nagle plus delayed ACKs would
-    # otherwise add ~40 ms to every kept-alive request.
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def do_DELETE(self) -> None:
-        self._answer()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output clean
+class _Handler(LoopbackHandler[FakeOpenAI]):
+    def do_DELETE(self) -> None:  # noqa: N802 - http.server dispatches on this name
+        self.answer()
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -781,13 +702,12 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _answer(self) -> None:
+    def answer(self) -> None:
         url = urlsplit(self.path)
         body = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         query = dict(parse_qsl(url.query, keep_blank_values=True))
-        fake = cast(_Server, self.server).fake
-        reply = fake._handle(self.command, url.path, query, headers, body)
+        reply = self.owner._handle(self.command, url.path, query, headers, body)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))

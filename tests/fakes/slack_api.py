@@ -1,17 +1,14 @@
 """A fake Slack Web API on loopback that records every call, for slack_sdk's WebClient."""
 
-import contextlib
 import json
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.loopback import LoopbackHandler, LoopbackServer
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -70,7 +67,7 @@ def _decode_value(value: str) -> Any:
     return value
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """Slack's Web API, enough of it for voiceloop: posts, threads, users, views.
 
     Start it (``with FakeSlack() as slack:`` or ``start()``), give ``slack.url`` to
@@ -87,10 +84,9 @@ class FakeSlack:
     _view_count: int
 
     def __init__(self, bot_token: str | None = None) -> None:
+        super().__init__(_Handler, thread_name="fake-slack")
         self.bot_token = bot_token
         self._cond = threading.Condition()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -110,50 +106,16 @@ class FakeSlack:
         }
         self._clear()
 
-    # -- lifecycle -------------------------------------------------------------
-    def start(self) -> Self:
-        if self._server is None:
-            self._server = _Server(self)
-            # A short poll keeps stop() quick; the default would add half a second per test.
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, args=(0.05,), name="fake-slack", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.close_connections()
-            server.server_close()
-        if thread is not None:
-            thread.join()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
+    # -- addresses (start, stop and `with` come from LoopbackServer) -----------
     @property
     def url(self) -> str:
         """Web API base URL, ending in "/" as WebClient expects."""
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return self.origin + "/api/"
 
     def response_url(self, name: str = "command") -> str:
         """A response_url for slash command and interaction payloads; what is
         posted to it is recorded as a call of method "response_url"."""
-        return self.url.removesuffix("/api/") + f"/response/{name}"
+        return self.origin + f"/response/{name}"
 
     # -- test helpers ----------------------------------------------------------
     def reset(self) -> None:
@@ -469,59 +431,12 @@ def _brief(params: dict[str, Any]) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeSlack) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeouts, stop()) is normal here, not worth a traceback.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-    def close_connections(self) -> None:
-        # Kept-alive connections would otherwise hold handler threads after stop().
-        with self._open_lock:
-            open_now = list(self._open)
-        for sock in open_now:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out as separate writes; Nagle plus delayed ACKs would
-    # otherwise add ~40 ms to every kept-alive request.
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self._answer()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep test output clean
-
-    def _answer(self) -> None:
+class _Handler(LoopbackHandler[FakeSlack]):
+    def answer(self) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        fake = cast(_Server, self.server).fake
+        fake = self.owner
         if url.path.startswith("/response/"):
             # Slack answers response_url posts without checking a token.
             posted = json.loads(body) if body else {}
