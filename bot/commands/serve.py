@@ -2,16 +2,18 @@
 
 import typer
 
-from bot.app import build_service
-from bot.logs import configure_logging
-from bot.server import serve_http, serve_socket_mode
-from bot.settings import load_settings
-
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve() -> None:
         """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on VOICELOOP_PORT."""
+        # Imported here: Slack and OpenAI clients take a second to load, which
+        # every other command (and --help) should not pay for.
+        from bot.app import build_service
+        from bot.logs import configure_logging
+        from bot.server import serve_http, serve_socket_mode
+        from bot.settings import load_settings
+
         settings = load_settings()
         configure_logging(settings.log_level, settings.secrets())
         service = build_service(settings)
