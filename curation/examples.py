@@ -1,6 +1,6 @@
 """What the dataset pipeline passes along: labeled replies in, examples and rejections out."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from storage.records import Correction, Reply, Vote
@@ -70,9 +70,6 @@ class Example:
     @property
     def question(self) -> str:
         return self.messages[-2].content
-
-    def with_messages(self, messages: tuple[ChatMessage, ...]) -> "Example":
-        return replace(self, messages=messages)
 
 
 @dataclass(frozen=True)

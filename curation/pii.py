@@ -41,20 +41,14 @@ class PiiRule:
     pattern: re.Pattern[str]
     # A cheap second look for patterns a regex alone over-matches.
     accept: Callable[[str], bool] | None = None
-    # A cheap first look: text that fails it cannot match, so the full pattern
-    # (lookarounds tried at every position) is skipped.
-    needs: Callable[[str], bool] | None = None
-
-
-def _contains(*needles: str) -> Callable[[str], bool]:
-    return lambda text: any(n in text for n in needles)
+    # A cheap first look: text without this substring (or without any digit)
+    # cannot match, so the full pattern, with lookarounds tried at every
+    # position, is skipped. Most chat text has neither.
+    needle: str = ""
+    needs_digit: bool = False
 
 
 _DIGIT = re.compile(r"\d")
-
-
-def _has_digit(text: str) -> bool:
-    return _DIGIT.search(text) is not None
 
 
 BUILT_IN: tuple[PiiRule, ...] = (
@@ -65,7 +59,6 @@ BUILT_IN: tuple[PiiRule, ...] = (
             r"\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
             r"|sk-[A-Za-z0-9_-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16})"
         ),
-        needs=_contains("xox", "xapp-", "sk-", "_", "AKIA"),
     ),
     # Links that carry a credential: user:password@host, or a token in the query.
     PiiRule(
@@ -76,18 +69,20 @@ BUILT_IN: tuple[PiiRule, ...] = (
             r"|pwd|secret|sig(?:nature)?|token)=[^\s<>|]*)",
             re.IGNORECASE,
         ),
-        needs=_contains("://"),
+        needle="://",
     ),
     # Slack wraps addresses as <mailto:a@b.c|a@b.c>; replace the whole link.
-    PiiRule("email", re.compile(r"<mailto:[^>|\s]+(?:\|[^>]*)?>"), needs=_contains("<mailto:")),
+    PiiRule("email", re.compile(r"<mailto:[^>|\s]+(?:\|[^>]*)?>"), needle="<mailto:"),
     PiiRule(
         "email",
         re.compile(r"\b[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
-        needs=_contains("@"),
+        needle="@",
     ),
-    PiiRule("person", re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>"), needs=_contains("<@")),
-    PiiRule("card", re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), _luhn, _has_digit),
-    PiiRule("ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), needs=_has_digit),
+    PiiRule("person", re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>"), needle="<@"),
+    PiiRule(
+        "card", re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), _luhn, needs_digit=True
+    ),
+    PiiRule("ssn", re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])"), needs_digit=True),
     PiiRule(
         "phone",
         # Needs a separator, parentheses or a leading +: a bare run of digits
@@ -98,14 +93,14 @@ BUILT_IN: tuple[PiiRule, ...] = (
             r"|(?<![\w+])\+\d{8,15}\b"
         ),
         lambda text: _digit_count(9, 15)(text) and _not_a_date(text),
-        _has_digit,
+        needs_digit=True,
     ),
     PiiRule(
         "ip",
         re.compile(
             r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
         ),
-        needs=_has_digit,
+        needs_digit=True,
     ),
 )
 
@@ -125,9 +120,11 @@ class Scrubber:
         return cls(custom + BUILT_IN)
 
     def scrub(self, text: str) -> str:
+        digits = _DIGIT.search(text) is not None
         for rule in self.rules:
-            if rule.needs is None or rule.needs(text):
-                text = rule.pattern.sub(partial(self._replace, rule=rule), text)
+            if (rule.needle and rule.needle not in text) or (rule.needs_digit and not digits):
+                continue
+            text = rule.pattern.sub(partial(self._replace, rule=rule), text)
         return text
 
     def _replace(self, match: re.Match[str], rule: PiiRule) -> str:

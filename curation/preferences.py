@@ -45,8 +45,11 @@ def preference_pairs(
     loser that differs from the winner only in whitespace teaches nothing.
     """
     candidates = [(e, e.key, e.rejected) for e in kept if e.rejected is not None]
+    # Only prompts some bad reply answered can pair; comparing questions first
+    # spares building a key for every kept example.
+    questions = {_normalized(loser.question) for loser in bad}
     best_for_prompt: dict[tuple[tuple[str, str], ...], Example] = {}
-    for example in survivors_first(kept):
+    for example in survivors_first([e for e in kept if _normalized(e.question) in questions]):
         best_for_prompt.setdefault(_prompt_key(example), example)
     for loser in bad:
         winner = best_for_prompt.get(_prompt_key(loser))

@@ -8,26 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.curation_settings import curation_config
 from bot.errors import UserFacingError
-from bot.settings import Settings, load_settings
+from bot.settings import load_settings
 from curation.build import BuildResult, build_dataset
 from curation.jsonl import check_training_file
-from curation.labels import LabelPolicy
-from curation.pipeline import CurationConfig
-from curation.rules import load_rules
 from storage import Store
-
-
-def curation_config(settings: Settings) -> CurationConfig:
-    """The curation values from settings (also what /retrain curates with)."""
-    return CurationConfig(
-        system_prompt=settings.short_prompt,
-        base_model=settings.base_model,
-        rules=load_rules(settings.curation_rules),
-        policy=LabelPolicy(settings.good_threshold, settings.contested_share),
-        validation_share=settings.validation_share,
-        epochs=settings.epochs,
-    )
 
 
 def register(app: typer.Typer) -> None:

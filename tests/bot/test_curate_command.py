@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from storage import Reply, Store
-from tests.curation.test_pipeline import distinct
+from tests.curation.factories import distinct
 
 
 def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:

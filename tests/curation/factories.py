@@ -37,3 +37,13 @@ def labeled(
         for i, fix in enumerate(corrections)
     )
     return LabeledReply(reply, votes, fixes)
+
+
+def distinct(i: int) -> str:
+    # Different enough from each other that dedup keeps them all.
+    trails = ["Ridgeline", "Cedar Loop", "Fern Gully", "Bluff Top", "Mill Creek", "Otter Bend"]
+    gear = ["a shell", "two liters of water", "a headlamp", "wool socks", "a map", "sunscreen"]
+    return (
+        f"For {trails[i % 6]} trip {i}, bring {gear[i % 5]} and {gear[(i + 2) % 6]}; "
+        f"the climb is {i * 37 % 900} feet over {i % 7 + 2} miles."
+    )

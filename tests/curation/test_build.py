@@ -20,8 +20,7 @@ from curation.jsonl import read_jsonl
 from curation.pipeline import CurationConfig
 from storage import Reply, Store
 from storage.datasets import dataset_versions
-from tests.curation.factories import SYSTEM
-from tests.curation.test_pipeline import distinct
+from tests.curation.factories import SYSTEM, distinct
 
 CONFIG = CurationConfig(
     system_prompt=SYSTEM, base_model="gpt-4.1-mini-2025-04-14", validation_share=0.2

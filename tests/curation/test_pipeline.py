@@ -10,7 +10,7 @@ from curation.labels import LabelPolicy
 from curation.pipeline import MIN_TRAINING_EXAMPLES, CurationConfig, curate
 from curation.rules import CurationRules, FormatRules, ToneRules
 from storage.records import ChatTurn
-from tests.curation.factories import SYSTEM, labeled
+from tests.curation.factories import SYSTEM, distinct, labeled
 
 CONFIG = CurationConfig(
     system_prompt=SYSTEM,
@@ -21,16 +21,6 @@ CONFIG = CurationConfig(
     policy=LabelPolicy(good_threshold=1, contested_share=0.3),
     validation_share=0.2,
 )
-
-
-def distinct(i: int) -> str:
-    # Different enough from each other that dedup keeps them all.
-    trails = ["Ridgeline", "Cedar Loop", "Fern Gully", "Bluff Top", "Mill Creek", "Otter Bend"]
-    gear = ["a shell", "two liters of water", "a headlamp", "wool socks", "a map", "sunscreen"]
-    return (
-        f"For {trails[i % 6]} trip {i}, bring {gear[i % 5]} and {gear[(i + 2) % 6]}; "
-        f"the climb is {i * 37 % 900} feet over {i % 7 + 2} miles."
-    )
 
 
 def test_every_reply_is_either_kept_or_has_one_reason() -> None:
