@@ -83,9 +83,18 @@ class FakeSlack(LoopbackServer):
     _last_ts: int
     _view_count: int
 
-    def __init__(self, bot_token: str | None = None) -> None:
+    def __init__(
+        self,
+        bot_token: str | None = None,
+        app_token: str | None = None,
+        socket_mode_url: str | None = None,
+    ) -> None:
         super().__init__(_Handler, thread_name="fake-slack")
         self.bot_token = bot_token
+        # Socket Mode: apps.connections.open takes the app-level token and hands
+        # out the WebSocket URL to connect to.
+        self.app_token = app_token
+        self.socket_mode_url = socket_mode_url
         self._cond = threading.Condition()
         self._handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -239,6 +248,8 @@ class FakeSlack(LoopbackServer):
         with self._cond:
             self._calls.append(SlackCall(method, params, token))
             self._cond.notify_all()
+            if method == "apps.connections.open":
+                return 200, {}, self._open_connection(token)
             if self.bot_token is not None and token != self.bot_token:
                 return (
                     200,
@@ -280,6 +291,11 @@ class FakeSlack(LoopbackServer):
         if found is None:
             raise SlackError("message_not_found")
         return found
+
+    def _open_connection(self, token: str | None) -> dict[str, Any]:
+        if self.socket_mode_url is None or token is None or token != self.app_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
