@@ -7,6 +7,7 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.chat_model import ChatModel
 from bot.curation_settings import curation_config
@@ -42,9 +43,12 @@ def build_service(
 
     token = settings.slack_bot_token.get_secret_value()
     signing_secret = settings.slack_signing_secret
+    client = WebClient(token=token, base_url=settings.slack_api_url)
+    # Slack rate-limits bursts (a busy thread, a big /retrain summary); wait and retry.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     try:
         app = App(
-            client=WebClient(token=token, base_url=settings.slack_api_url),
+            client=client,
             # Socket Mode needs no signing secret: the socket itself is authenticated.
             signing_secret=signing_secret.get_secret_value() if signing_secret else "",
             listener_executor=listener_executor,

@@ -65,6 +65,11 @@ class Responder:
             log.error("no reply to %s/%s: %s", message.channel, message.ts, e)
             self._replace(client, message.channel, reply_ts, APOLOGY, blocks=None)
             return None
+        except Exception:
+            # Never leave a "Thinking…" placeholder behind, whatever went wrong.
+            log.exception("no reply to %s/%s", message.channel, message.ts)
+            self._replace(client, message.channel, reply_ts, APOLOGY, blocks=None)
+            raise
         self._replace(client, message.channel, reply_ts, reply.text, reply_blocks(reply.text))
         self.store.save_reply(reply)
         return reply

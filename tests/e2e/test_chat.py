@@ -150,3 +150,11 @@ def test_a_huge_message_is_trimmed_to_the_token_budget(bot: RunningBot, megabyte
 def placeholder_ts(bot: RunningBot) -> str:
     posted = bot.slack.messages("C1")
     return str(next(m for m in posted if m.get("bot_id") == "BBOT")["ts"])
+
+
+def test_a_rate_limited_slack_post_is_retried(bot: RunningBot) -> None:
+    bot.slack.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=1)
+    bot.send_event(sr.mention("<@UBOT> hello"))
+    update = bot.slack.wait_for("chat.update", timeout=10)[0]
+    assert not update.params["text"].startswith("Sorry")
+    assert len(bot.slack.calls("chat.postMessage")) == 2
