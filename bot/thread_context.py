@@ -1,20 +1,14 @@
 """Turns a Slack thread into chat turns for the model."""
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from curation.slack_text import strip_mentions
 from storage import ChatTurn
-
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def strip_mention(text: str, bot_user_id: str | None) -> str:
-    """Removes mentions of the bot itself (they are addressing, not content)."""
-    if not bot_user_id:
-        return text.strip()
-    cleaned = _MENTION.sub(lambda m: "" if m.group(1) == bot_user_id else m.group(0), text)
-    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+    return strip_mentions(text, [bot_user_id] if bot_user_id else [])
 
 
 def is_from_bot(message: Mapping[str, Any], bot_user_id: str | None, bot_id: str | None) -> bool:

@@ -1,12 +1,12 @@
 """Exported Slack messages to imported replies and votes: pure functions, problems as values."""
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from curation.slack_text import reaction_source, reaction_verdict, strip_mentions
 from storage.records import ChatTurn, Reply, Vote
 
 # Slack stores at most 40,000 characters of message text; anything longer was
@@ -18,7 +18,6 @@ MAX_CONTEXT_TURNS = 20
 # People's messages; joins, topic changes and other system events are not.
 _HUMAN_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 _AUTHOR_SUBTYPES = _HUMAN_SUBTYPES | {"bot_message"}
-_MENTION = re.compile(r"<@([UWB][A-Z0-9]+)(?:\|[^>]*)?>")
 
 Speaker = Literal["human", "author", "other"]
 
@@ -44,16 +43,7 @@ class ImportPolicy:
 
     def verdict(self, reaction: str) -> int | None:
         """+1, -1 or None, reading `+1::skin-tone-2` as `+1` as the live bot does."""
-        name = reaction_name(reaction)
-        if name in self.good_emoji:
-            return 1
-        if name in self.bad_emoji:
-            return -1
-        return None
-
-
-def reaction_name(raw: str) -> str:
-    return raw.split("::", 1)[0]
+        return reaction_verdict(reaction, self.good_emoji, self.bad_emoji)
 
 
 @dataclass(frozen=True)
@@ -273,7 +263,7 @@ def reaction_votes(
             if user in policy.authors or user in policy.bots:
                 skipped[BY_AUTHOR_OR_BOT] += 1
             else:
-                verdicts.setdefault(user, {}).setdefault(value, f"reaction:{reaction_name(name)}")
+                verdicts.setdefault(user, {}).setdefault(value, reaction_source(name))
     votes = []
     for user, by_value in verdicts.items():
         if len(by_value) > 1:
@@ -285,6 +275,4 @@ def reaction_votes(
 
 
 def _without_author_mentions(text: str, policy: ImportPolicy) -> str:
-    """Mentions of the bot address it; they are not part of the question."""
-    cleaned = _MENTION.sub(lambda m: "" if m.group(1) in policy.authors else m.group(0), text)
-    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+    return strip_mentions(text, policy.authors)
