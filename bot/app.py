@@ -39,6 +39,7 @@ def build_service(
     # Read the curation rules now so a broken rules file stops start-up, not /retrain.
     retrain_config = curation_config(settings)
     store = store or Store(settings.db)
+    store.prune_events()
     ensure_initial_deployment(store, model=settings.chat_model, voice_guide=voice_guide)
 
     token = settings.slack_bot_token.get_secret_value()

@@ -5,7 +5,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,15 @@ class Store:
             )
             self.db.conn.commit()
             return cursor.rowcount == 1
+
+    def prune_events(self, older_than: timedelta = timedelta(days=7)) -> int:
+        """Forget delivery keys Slack can no longer retry (it gives up within
+        minutes), so the table stays small on a long-running bot."""
+        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
+        with self._lock:
+            cursor = self.db.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
+            self.db.conn.commit()
+            return cursor.rowcount
 
     # -- prompts and deployments ---------------------------------------------
 

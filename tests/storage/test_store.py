@@ -71,3 +71,14 @@ def test_correction_replaces_the_same_users_earlier_one() -> None:
     store.save_correction("C1", "100.1", "U1", "first try")
     store.save_correction("C1", "100.1", "U1", "second try")
     assert [c.text for c in store.corrections("C1", "100.1")] == ["second try"]
+
+
+def test_old_delivery_keys_are_pruned_and_recent_ones_kept() -> None:
+    store = Store(":memory:")
+    store.claim_event("recent")
+    store.db.execute(
+        "INSERT INTO events (key, received_at) VALUES ('old', '2020-01-01T00:00:00.000+00:00')"
+    )
+    assert store.prune_events() == 1
+    assert not store.claim_event("recent")
+    assert store.claim_event("old")
