@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from curation.dataset_files import data_files, dataset_id, file_hashes, write_version
-from curation.pipeline import CuratedDataset, CurationConfig, curate
+from curation.pipeline import CuratedDataset, CurationConfig, Progress, curate
 from curation.source import labeled_replies
 from storage import Store
 from storage.datasets import DatasetVersion, record_dataset
@@ -18,9 +18,15 @@ class BuildResult:
 
 
 def build_dataset(
-    store: Store, config: CurationConfig, out_root: Path, *, dry_run: bool = False
+    store: Store,
+    config: CurationConfig,
+    out_root: Path,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> BuildResult:
-    curated = curate(labeled_replies(store), config)
+    """`progress` hears curation's (stage, done, total), as curate() tells it."""
+    curated = curate(labeled_replies(store), config, progress)
     if dry_run or not curated.train:
         return BuildResult(curated, None)
     files = data_files(curated)

@@ -4,7 +4,7 @@ The checks follow OpenAI's published data-preparation rules, which local SFT and
 DPO trainers accept too, so one dataset serves every trainer backend.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from curation.examples import ChatMessage, Example, LabeledReply, Rejection
 from curation.labels import Label, chosen_correction, real_corrections
@@ -16,34 +16,99 @@ MESSAGE_KEYS = frozenset({"role", "content", "name", "weight"})
 def build_example(labeled: LabeledReply, label: Label, system_prompt: str) -> Example | Rejection:
     """The training example for a kept reply: the short system prompt, the
     thread as the bot saw it, the question, and the target reply last."""
-    reply = labeled.reply
-    if not reply.question.strip():
-        return Rejection(labeled.key, "no_question", "the message the bot answered is not stored")
-    rejected: str | None = None
-    target = reply.text
+    missing = no_question(labeled)
+    if missing is not None:
+        return missing
+    target, rejected = target_and_rejected(labeled, label)
+    system = ChatMessage("system", system_prompt)
+    messages = chat_messages(labeled, slack_texts(labeled, target), system)
+    return example_of(labeled, label, messages, rejected)
+
+
+def no_question(labeled: LabeledReply) -> Rejection | None:
+    if labeled.reply.question.strip():
+        return None
+    return Rejection(labeled.key, "no_question", "the message the bot answered is not stored")
+
+
+def target_and_rejected(labeled: LabeledReply, label: Label) -> tuple[str, str | None]:
+    """The reply to learn from, and the bot's original when a correction replaced it."""
     if label.kind == "corrected":
-        target = chosen_correction(real_corrections(labeled)).text
-        rejected = reply.text
-    messages = [ChatMessage("system", system_prompt)]
-    for turn in reply.context:
-        messages.append(
-            ChatMessage(turn.role, turn.content, 0 if turn.role == "assistant" else None)
-        )
-    messages.append(ChatMessage("user", reply.question))
-    messages.append(ChatMessage("assistant", target))
+        return chosen_correction(real_corrections(labeled)).text, labeled.reply.text
+    return labeled.reply.text, None
+
+
+def slack_texts(labeled: LabeledReply, target: str) -> list[str]:
+    """The texts of an example that came from Slack, in message order: thread
+    context, question, target."""
+    reply = labeled.reply
+    return [*(turn.content for turn in reply.context), reply.question, target]
+
+
+def chat_messages(
+    labeled: LabeledReply, texts: Sequence[str], system: ChatMessage
+) -> tuple[ChatMessage, ...]:
+    """System prompt, thread context, question, target, with `texts` (as from
+    slack_texts, cleaned or not) as their contents."""
+    messages = [system]
+    for turn, text in zip(labeled.reply.context, texts, strict=False):
+        messages.append(ChatMessage(turn.role, text, 0 if turn.role == "assistant" else None))
+    messages.append(ChatMessage("user", texts[-2]))
+    messages.append(ChatMessage("assistant", texts[-1]))
+    return tuple(messages)
+
+
+def example_of(
+    labeled: LabeledReply,
+    label: Label,
+    messages: tuple[ChatMessage, ...],
+    rejected: str | None,
+    tokens: int = 0,
+) -> Example:
     return Example(
         key=labeled.key,
         thread=labeled.thread,
         source="correction" if label.kind == "corrected" else "votes",
-        messages=tuple(messages),
+        messages=messages,
         net_votes=label.net,
-        created_at=reply.created_at,
+        created_at=labeled.reply.created_at,
         rejected=rejected,
+        tokens=tokens,
     )
 
 
 def example_problems(example: Example) -> list[str]:
-    return chat_problems({"messages": [m.as_json() for m in example.messages]})
+    return message_problems(example.messages)
+
+
+def message_problems(messages: tuple[ChatMessage, ...]) -> list[str]:
+    if _plainly_valid(messages):
+        return []
+    return chat_problems({"messages": [m.as_json() for m in messages]})
+
+
+def _plainly_valid(messages: tuple[ChatMessage, ...]) -> bool:
+    """True only where chat_problems would find nothing, without building the
+    JSON first: every example passes through here, and nearly all are valid."""
+    if not messages or messages[-1].role != "assistant":
+        return False
+    has_user = False
+    for index, message in enumerate(messages):
+        role, content, weight = message.role, message.content, message.weight
+        if not isinstance(content, str) or not content or content.isspace():
+            return False
+        if role == "user":
+            has_user = True
+        elif role == "system":
+            if index:
+                return False
+        elif role != "assistant":
+            return False
+        if weight is not None and (
+            role != "assistant" or isinstance(weight, bool) or weight not in (0, 1)
+        ):
+            return False
+    return has_user
 
 
 def chat_problems(line: object) -> list[str]:

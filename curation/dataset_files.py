@@ -6,6 +6,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+from curation.chat_jsonl import dumps_chat_jsonl
 from curation.errors import CurationError
 from curation.jsonl import dumps_jsonl
 from curation.pipeline import CuratedDataset
@@ -21,10 +22,8 @@ def data_files(curated: CuratedDataset) -> dict[str, bytes]:
     """The JSONL files a trainer reads; empty ones are left out, since OpenAI
     rejects an empty file rather than treating it as "none"."""
     files = {
-        TRAIN: dumps_jsonl({"messages": [m.as_json() for m in e.messages]} for e in curated.train),
-        VALIDATION: dumps_jsonl(
-            {"messages": [m.as_json() for m in e.messages]} for e in curated.validation
-        ),
+        TRAIN: dumps_chat_jsonl(e.messages for e in curated.train),
+        VALIDATION: dumps_chat_jsonl(e.messages for e in curated.validation),
         DPO_TRAIN: dumps_jsonl(p.as_json() for p in curated.train_pairs),
         DPO_VALIDATION: dumps_jsonl(p.as_json() for p in curated.validation_pairs),
     }

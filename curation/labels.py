@@ -43,8 +43,12 @@ class Label:
 
 def label_reply(labeled: LabeledReply, policy: LabelPolicy) -> Label:
     # The store keeps one vote per (reply, user), so counts are distinct voters.
-    up = sum(1 for v in labeled.votes if v.value > 0)
-    down = sum(1 for v in labeled.votes if v.value < 0)
+    up = down = 0
+    for vote in labeled.votes:
+        if vote.value > 0:
+            up += 1
+        elif vote.value < 0:
+            down += 1
     if real_corrections(labeled):
         # A correction outranks any tally: someone wrote what the reply should
         # have been, and the original becomes the losing side of a preference pair.
@@ -64,6 +68,8 @@ def label_reply(labeled: LabeledReply, policy: LabelPolicy) -> Label:
 def real_corrections(labeled: LabeledReply) -> list[Correction]:
     """Corrections that change more than whitespace; an unchanged submission
     is no verdict either way."""
+    if not labeled.corrections:
+        return []
     original = " ".join(labeled.reply.text.split())
     return [c for c in labeled.corrections if " ".join(c.text.split()) != original]
 

@@ -8,19 +8,43 @@ reply alone are too long is refused.
 from dataclasses import replace
 from itertools import accumulate
 
-from curation.examples import Example, Rejection, Sifted
-from curation.tokens import TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMING, count_tokens
+from curation.examples import ChatMessage, Example, Rejection, Sifted
+from curation.tokens import TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMING, count_tokens, token_counter
+
+
+class MessageTokens:
+    """Each message's share of count_chat_tokens, for one model."""
+
+    def __init__(self, model: str) -> None:
+        self._count = token_counter(model)
+        # What a message of each role costs besides its text.
+        self.overhead = {
+            role: TOKENS_PER_MESSAGE + count_tokens(role, model)
+            for role in ("system", "user", "assistant")
+        }
+        # Every example starts with the same system prompt: count it once.
+        self._system: dict[str, int] = {}
+
+    def __call__(self, messages: tuple[ChatMessage, ...]) -> list[int]:
+        # One text at a time: tiktoken's batch call starts a thread task per
+        # text, which costs more than encoding a chat message.
+        overhead, count = self.overhead, self._count
+        counts = []
+        for message in messages:
+            if message.role == "system":
+                tokens = self._system.get(message.content)
+                if tokens is None:
+                    tokens = self._system[message.content] = count(message.content)
+            else:
+                tokens = count(message.content)
+            counts.append(overhead[message.role] + tokens)
+        return counts
 
 
 def message_tokens(examples: list[Example], model: str) -> list[list[int]]:
     """Each message's share of count_chat_tokens, for every example."""
-    roles = {role: count_tokens(role, model) for role in ("system", "user", "assistant")}
-    # One text at a time: tiktoken's batch call starts a thread task per text,
-    # which costs more than encoding a chat message.
-    return [
-        [TOKENS_PER_MESSAGE + roles[m.role] + count_tokens(m.content, model) for m in ex.messages]
-        for ex in examples
-    ]
+    count = MessageTokens(model)
+    return [count(example.messages) for example in examples]
 
 
 def fit_examples(examples: list[Example], limit: int, model: str) -> tuple[Sifted, int]:
@@ -38,21 +62,28 @@ def fit_examples(examples: list[Example], limit: int, model: str) -> tuple[Sifte
 
 
 def fit_example(example: Example, counts: list[int], limit: int) -> Example | Rejection:
+    dropped, tokens = context_to_drop(counts, limit)
+    if tokens > limit:
+        return too_long(example.key, tokens, limit)
+    messages = example.messages[:1] + example.messages[1 + dropped :]
+    return replace(example, messages=messages, tokens=tokens)
+
+
+def context_to_drop(counts: list[int], limit: int) -> tuple[int, int]:
+    """How many of the oldest context turns to drop so that an example with
+    these message counts fits, and its tokens then. When even dropping every
+    turn is not enough, all are dropped and the tokens are over the limit."""
     total = TOKENS_REPLY_PRIMING + sum(counts)
     if total <= limit:
-        return replace(example, tokens=total)
+        return 0, total
     # Messages are [system, *context, question, target]; drop context from the
     # oldest until what is left fits.
     context = counts[1:-2]
-    kept_from = next(
-        (i for i, dropped in enumerate(accumulate(context, initial=0)) if total - dropped <= limit),
-        None,
-    )
-    if kept_from is None:
-        bare = total - sum(context)
-        return Rejection(
-            example.key, "too_long", f"{bare} tokens without any thread context, limit {limit}"
-        )
-    messages = example.messages[:1] + example.messages[1 + kept_from :]
-    tokens = total - sum(context[:kept_from])
-    return replace(example, messages=messages, tokens=tokens)
+    for dropped, tokens in enumerate(accumulate(context, initial=0)):
+        if total - tokens <= limit:
+            return dropped, total - tokens
+    return len(context), total - sum(context)
+
+
+def too_long(key: str, bare: int, limit: int) -> Rejection:
+    return Rejection(key, "too_long", f"{bare} tokens without any thread context, limit {limit}")

@@ -7,30 +7,29 @@ older corrections that a newer one replaced are listed as well.
 """
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from curation.base_models import BaseModelFacts, base_model_facts
-from curation.chat_format import build_example, example_problems
 from curation.cost import TrainingEstimate, estimate_training
 from curation.dedup import deduplicate
-from curation.examples import ChatMessage, Example, LabeledReply, Rejection
-from curation.labels import (
-    KEPT_KINDS,
-    LabelPolicy,
-    chosen_correction,
-    label_reply,
-    real_corrections,
-)
-from curation.limits import fit_examples
-from curation.pii import Scrubber
+from curation.examples import Example, LabeledReply, Rejection
+from curation.fanout import PARALLEL_FROM, WORKERS, screen_all
+from curation.gc_pause import collector_paused
+from curation.labels import LabelPolicy
 from curation.preferences import PreferencePair, preference_pairs
 from curation.rules import CurationRules
+from curation.screening import ReplyScreen
 from curation.split import split_by_thread
-from curation.style import StyleChecker
 
 # OpenAI refuses a fine-tuning job with fewer training examples than this.
 MIN_TRAINING_EXAMPLES = 10
+
+# Told to a progress callback as (stage, done, total), in this order.
+Progress = Callable[[str, int, int], None]
+SCREEN = "Checking replies"
+DEDUP = "Dropping repeats"
+SPLIT = "Splitting and pairing"
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,10 @@ class CurationConfig:
     policy: LabelPolicy = field(default_factory=LabelPolicy)
     validation_share: float = 0.1
     epochs: int | None = None
+    # Worker processes for the per-reply stages, from this many replies on;
+    # the result is the same either way (see curation.fanout).
+    workers: int = WORKERS
+    parallel_from: int = PARALLEL_FROM
 
 
 @dataclass(frozen=True)
@@ -109,85 +112,86 @@ class CuratedDataset:
         }
 
 
-def curate(replies: Iterable[LabeledReply], config: CurationConfig) -> CuratedDataset:
+def curate(
+    replies: Iterable[LabeledReply], config: CurationConfig, progress: Progress | None = None
+) -> CuratedDataset:
+    """`progress`, when given, hears (stage, done, total) as the work goes on."""
+    with collector_paused():
+        return _curate(replies, config, progress or _quiet)
+
+
+def _curate(
+    replies: Iterable[LabeledReply], config: CurationConfig, report: Progress
+) -> CuratedDataset:
+    replies = replies if isinstance(replies, Sequence) else list(replies)
     model = base_model_facts(config.base_model, config.rules.limits.max_example_tokens)
-    rejections: list[Rejection] = []
+    screen = ReplyScreen(
+        system_prompt=config.system_prompt,
+        base_model=config.base_model,
+        token_limit=model.example_token_limit,
+        rules=config.rules,
+        policy=config.policy,
+    )
     labels: Counter[str] = Counter()
-    scrubber = Scrubber.with_extra(config.rules.pii)
-    style = StyleChecker(config.rules)
+    rejections: list[Rejection] = []
     candidates: list[Example] = []
+    texts: list[bytes] = []
+    target_tokens: dict[str, int] = {}
+    too_long: list[Rejection] = []
     # Replies voted bad: the losing side of a pair when a kept reply answered
     # the same prompt.
     losers: list[Example] = []
-    total = 0
-    for labeled in replies:
-        total += 1
-        label = label_reply(labeled, config.policy)
-        labels[label.kind] += 1
-        if label.kind not in KEPT_KINDS:
-            rejections.append(Rejection(labeled.key, label.kind, label.reason(config.policy)))
-            if label.kind == "bad":
-                loser = build_example(labeled, label, config.system_prompt)
-                if isinstance(loser, Example):
-                    losers.append(_scrubbed(loser, scrubber))
-            continue
-        rejections += _superseded(labeled)
-        built = build_example(labeled, label, config.system_prompt)
-        if isinstance(built, Rejection):
-            rejections.append(built)
-            continue
-        example = _scrubbed(built, scrubber)
-        violations = style.violations(example.target)
-        if violations:
-            detail = "; ".join(v.detail for v in violations)
-            rejections.append(Rejection(example.key, f"style:{violations[0].rule}", detail))
-            continue
-        problems = example_problems(example)
-        if problems:
-            rejections.append(Rejection(example.key, "invalid_format", "; ".join(problems)))
-            continue
-        candidates.append(example)
+    trimmed = 0
+    total = len(replies)
+    report(SCREEN, 0, total)
+    screened_all = screen_all(
+        replies,
+        screen,
+        lambda done: report(SCREEN, done, total),
+        workers=config.workers,
+        parallel_from=config.parallel_from,
+    )
+    for screened in screened_all:
+        labels[screened.label] += 1
+        rejections += screened.rejections
+        if screened.example is not None:
+            candidates.append(screened.example)
+            texts.append(screened.dedup_text)
+            target_tokens[screened.example.key] = screened.target_tokens
+            trimmed += screened.trimmed
+        elif screened.too_long is not None:
+            too_long.append(screened.too_long)
+        elif screened.loser is not None:
+            losers.append(screened.loser)
 
-    fitted, trimmed = fit_examples(candidates, model.example_token_limit, config.base_model)
-    unique = deduplicate(fitted.kept, config.rules.dedup.similarity)
-    rejections += fitted.rejected + unique.rejected
+    report(DEDUP, 0, 1)
+    unique = deduplicate(candidates, config.rules.dedup.similarity, texts)
+    report(DEDUP, 1, 1)
+    rejections += too_long + unique.rejected
     kept = sorted(unique.kept, key=lambda e: (e.created_at, e.key))
+    report(SPLIT, 0, 1)
     train, validation = split_by_thread(kept, config.validation_share)
-    pairs, too_long = preference_pairs(kept, losers, model.example_token_limit, config.base_model)
+    pairs, too_long_pairs = preference_pairs(
+        kept, losers, model.example_token_limit, config.base_model, target_tokens
+    )
+    report(SPLIT, 1, 1)
     held = {e.key for e in validation}
     return CuratedDataset(
         model=model,
-        replies=total,
+        replies=len(replies),
         labels=dict(labels.most_common()),
         train=train,
         validation=validation,
         train_pairs=[p for p in pairs if p.key not in held],
         validation_pairs=[p for p in pairs if p.key in held],
         rejections=rejections,
-        scrubbed=dict(scrubber.counts.most_common()),
+        scrubbed=dict(screen.scrubber.counts.most_common()),
         trimmed=trimmed,
-        pairs_too_long=too_long,
+        pairs_too_long=too_long_pairs,
         estimate=estimate_training([e.tokens for e in train], model, config.epochs),
         validation_share=config.validation_share,
     )
 
 
-def _superseded(labeled: LabeledReply) -> list[Rejection]:
-    corrections = real_corrections(labeled)
-    if len(corrections) < 2:
-        return []
-    chosen = chosen_correction(corrections)
-    return [
-        Rejection(labeled.key, "superseded_correction", f"by {c.user}; a newer one is used")
-        for c in corrections
-        if c is not chosen
-    ]
-
-
-def _scrubbed(example: Example, scrubber: Scrubber) -> Example:
-    # The system prompt is the team's own text; everything else came from Slack.
-    messages = example.messages[:1] + tuple(
-        ChatMessage(m.role, scrubber.scrub(m.content), m.weight) for m in example.messages[1:]
-    )
-    rejected = None if example.rejected is None else scrubber.scrub(example.rejected)
-    return replace(example, messages=messages, rejected=rejected)
+def _quiet(stage: str, done: int, total: int) -> None:
+    pass

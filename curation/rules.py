@@ -66,7 +66,8 @@ class PiiPattern(_Strict):
 
 
 class DedupRules(_Strict):
-    # Jaccard similarity of word 3-grams above which two examples are one.
+    # Jaccard similarity of character 5-grams (of the question and reply) above
+    # which two examples are one.
     similarity: Annotated[float, Field(ge=0.5, le=1.0)] = 0.85
 
 

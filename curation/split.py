@@ -20,8 +20,9 @@ def thread_position(thread: str) -> float:
 def split_by_thread(
     examples: Sequence[Example], validation_share: float
 ) -> tuple[list[Example], list[Example]]:
-    threads = sorted({e.thread for e in examples}, key=thread_position)
-    held = {t for t in threads if thread_position(t) < validation_share}
+    position = {thread: thread_position(thread) for thread in {e.thread for e in examples}}
+    threads = sorted(position, key=position.__getitem__)
+    held = {t for t in threads if position[t] < validation_share}
     if validation_share > 0 and not held and len(threads) > 1:
         # A small dataset can miss the share by chance; one thread is still
         # better than no validation at all.

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import regex
 
+from curation.needles import needles_of
 from curation.rules import CurationRules
 
 # Code is quoted material: its '#', '**' or '!' say nothing about the voice.
@@ -51,7 +52,13 @@ class StyleChecker:
         self._banned = (
             re.compile(rf"(?<!\w)(?:{'|'.join(phrases)})(?!\w)", re.IGNORECASE) if phrases else None
         )
-        self._patterns = [(r, re.compile(r.pattern)) for r in rules.rule]
+        # The phrases as they read in lowered text with single spaces, where a
+        # substring test finds every candidate the regex would (see _may_be_banned).
+        said = [" ".join(_plain_quotes(p).lower().split()) for p in rules.tone.banned_phrases]
+        self._said = tuple(p for p in said if p)
+        self._said_ascii = all(p.isascii() for p in self._said)
+        compiled = [(r, re.compile(r.pattern)) for r in rules.rule]
+        self._patterns = [(r, pattern, needles_of(pattern)) for r, pattern in compiled]
         allowed = self.format.allowed_emoji
         self._allowed = None if allowed is None else {_emoji_key(e) for e in allowed}
 
@@ -60,10 +67,12 @@ class StyleChecker:
         fmt = self.format
         body = text.strip()
         prose = _prose(body)
+        words = body.split()
         _at_least(found, "too_short", len(body), fmt.min_chars, "characters")
         _at_most(found, "max_chars", len(body), fmt.max_chars, "characters")
-        _at_most(found, "max_words", len(body.split()), fmt.max_words, "words")
-        _at_most(found, "max_lines", len(body.splitlines()), fmt.max_lines, "lines")
+        _at_most(found, "max_words", len(words), fmt.max_words, "words")
+        if fmt.max_lines is not None:
+            _at_most(found, "max_lines", len(body.splitlines()), fmt.max_lines, "lines")
         _at_most(found, "max_exclamations", prose.count("!"), fmt.max_exclamations, "'!'")
         _at_most(found, "max_em_dashes", prose.count("—"), fmt.max_em_dashes, "em dashes")
         emoji = _emoji(prose)
@@ -76,18 +85,36 @@ class StyleChecker:
             for name, (needle, markdown) in _MARKDOWN.items():
                 if needle in prose and markdown.search(prose):
                     found.append(Violation(name, _MARKDOWN_HINT[name]))
-        if self._banned is not None:
+        if self._banned is not None and self._may_be_banned(body, words):
             hits = sorted({m.group(0).lower() for m in self._banned.finditer(_plain_quotes(body))})
             if hits:
                 found.append(
                     Violation("banned_phrase", "says " + ", ".join(f'"{h}"' for h in hits))
                 )
-        for rule, pattern in self._patterns:
-            matched = pattern.search(body) is not None
+        for rule, pattern, needles in self._patterns:
+            maybe = needles is None or needles.may_match(body)
+            matched = maybe and pattern.search(body) is not None
             if matched != (rule.mode == "require"):
                 default = "matches" if rule.mode == "forbid" else "does not match"
                 found.append(Violation(rule.name, rule.message or f"{default} {rule.pattern}"))
         return found
+
+    def _may_be_banned(self, body: str, words: list[str]) -> bool:
+        """False only when no banned phrase can be in the reply.
+
+        For ASCII text, matching case-insensitively with any whitespace between
+        words is exactly a substring test on the lowered words joined by single
+        spaces (str.split and the regex's \\s agree on what whitespace is).
+        Other text has case rules of its own ("ſ" matches "s"), so the regex decides.
+        """
+        if not (self._said_ascii and body.isascii()):
+            return True
+        said = " ".join(words).lower()
+        # A loop, not any(): a generator costs more than a dozen substring tests.
+        for phrase in self._said:  # noqa: SIM110
+            if phrase in said:
+                return True
+        return False
 
 
 def _prose(text: str) -> str:
@@ -109,10 +136,11 @@ def _at_least(found: list[Violation], rule: str, value: int, limit: int, unit: s
 def _emoji(text: str) -> list[str]:
     """Unicode emoji (whole grapheme clusters, so 👍🏽 is one) and :shortcodes:."""
     found = []
-    # Splitting into graphemes is the slow part; most replies have no emoji.
-    if _EMOJI_CHAR.search(text):
+    # Splitting into graphemes is the slow part; most replies have no emoji,
+    # and ASCII text cannot have one.
+    if not text.isascii() and _EMOJI_CHAR.search(text):
         found = [g for g in _GRAPHEME.findall(text) if _EMOJI_CHAR.search(g)]
-    if ":" in text:
+    if text.count(":") > 1:  # a shortcode needs two
         shortcodes = _SHORTCODE.findall(text)
         found += [f":{name}:" for name in shortcodes if not name.startswith("skin-tone-")]
     return found

@@ -1,19 +1,22 @@
 """`voiceloop curate` and `validate`: ratings into versioned fine-tuning data, and its checks."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from bot.curation_settings import curation_config
 from bot.errors import UserFacingError
 from bot.settings import load_settings
-from curation.build import BuildResult, build_dataset
-from curation.jsonl import check_training_file
 from storage import Store
+
+if TYPE_CHECKING:
+    from curation.build import BuildResult
 
 
 def register(app: typer.Typer) -> None:
@@ -31,11 +34,19 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Curate rated replies into train/validation JSONL, with a rejection report."""
+        # Imported here, not at the top: the pipeline pulls in numpy, which
+        # would slow every other command, `voiceloop --help` included.
+        from bot.curation_settings import curation_config
+        from curation.build import build_dataset
+
         settings = load_settings()
         config = curation_config(settings)
         store = Store(settings.db)
         try:
-            result = build_dataset(store, config, out or settings.dataset_dir, dry_run=dry_run)
+            with _stage_bars() as bars:
+                result = build_dataset(
+                    store, config, out or settings.dataset_dir, dry_run=dry_run, progress=bars
+                )
         finally:
             store.close()
         if as_json:
@@ -53,6 +64,8 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="A chat (SFT) or DPO JSONL file.")],
     ) -> None:
         """Check a training file line by line, the way the provider will."""
+        from curation.jsonl import check_training_file  # for the same reason as in `curate`
+
         check = check_training_file(file)
         for problem in check.problems:
             typer.echo(problem)
@@ -64,7 +77,40 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{file}: {check.lines} {check.kind} examples, no problems")
 
 
-def print_summary(console: Console, result: BuildResult, *, dry_run: bool) -> None:
+class StageBars:
+    """A bar per curation stage, shown while the stage runs and gone once it
+    is done, so only the summary stays on screen."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        task = self.tasks.get(stage)
+        if task is None:
+            task = self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(task, completed=done, total=total)
+        if done >= total:
+            self.progress.remove_task(task)
+        # Drawn here rather than by rich's refresh thread: curation may fork
+        # worker processes, and forking while another thread holds a lock is unsafe.
+        self.progress.refresh()
+
+
+@contextmanager
+def _stage_bars() -> Iterator[StageBars | None]:
+    """StageBars on stderr, so `--json` output on stdout stays clean; none
+    when stderr is not a terminal, where bars would only leave noise in logs."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
+        yield StageBars(progress)
+
+
+def print_summary(console: Console, result: "BuildResult", *, dry_run: bool) -> None:
     curated = result.curated
     if result.version is not None:
         console.print(f"Dataset [bold]{result.version.id}[/] in {result.version.path}")
@@ -110,7 +156,7 @@ def print_summary(console: Console, result: BuildResult, *, dry_run: bool) -> No
         console.print(f"[yellow]warning:[/] {warning}")
 
 
-def _json_report(result: BuildResult) -> dict[str, object]:
+def _json_report(result: "BuildResult") -> dict[str, object]:
     version = result.version
     return {
         "dataset": None if version is None else version.id,

@@ -1,12 +1,17 @@
 """`voiceloop curate` end to end: settings in, summary out, one-line errors."""
 
+import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from rich.progress import Progress
 
 from bot.cli import main
+from bot.commands.curate import StageBars
 from storage import Reply, Store
 from tests.curation.factories import distinct
 
@@ -109,3 +114,23 @@ def test_validate_accepts_what_curate_writes(
     capsys.readouterr()
     assert run(monkeypatch, "validate", str(folder / "train.jsonl")) == 0
     assert capsys.readouterr().out.endswith("chat examples, no problems\n")
+
+
+def test_each_stage_has_a_bar_while_it_runs() -> None:
+    progress = Progress(console=Console(file=io.StringIO(), force_terminal=True))
+    bars = StageBars(progress)
+    bars("Checking replies", 0, 10)
+    bars("Checking replies", 4, 10)
+    assert [(t.description, t.completed, t.total) for t in progress.tasks] == [
+        ("Checking replies", 4, 10)
+    ]
+    bars("Checking replies", 10, 10)
+    bars("Dropping repeats", 0, 1)
+    assert [t.description for t in progress.tasks] == ["Dropping repeats"]
+
+
+def test_the_cli_loads_without_the_curation_pipeline() -> None:
+    # The pipeline is slow to import; --help should not wait for it.
+    code = "import sys, bot.cli; print({'curation.build', 'curation.dedup'} & set(sys.modules))"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "set()"

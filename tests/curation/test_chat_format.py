@@ -1,12 +1,18 @@
 """Chat examples: how they are built, and what the format check refuses."""
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from curation.chat_format import build_example, chat_problems, preference_problems
-from curation.examples import Example, Rejection
+from curation.chat_format import (
+    build_example,
+    chat_problems,
+    example_problems,
+    preference_problems,
+)
+from curation.examples import ChatMessage, Example, Rejection
 from curation.labels import LabelPolicy, label_reply
 from storage.records import ChatTurn
 from tests.curation.factories import SYSTEM, labeled
@@ -100,3 +106,17 @@ def test_preference_lines() -> None:
     )
     weighted = {**good, "input": {"messages": [{**ASSISTANT, "weight": 0}, USER]}}
     assert any("weights are not allowed" in p for p in preference_problems(weighted))
+
+
+def test_checking_an_example_agrees_with_checking_its_json() -> None:
+    # Every message of up to three turns from these parts: small enough to try
+    # them all, and each part is one way a message can be wrong.
+    roles: list[Any] = ["system", "user", "assistant", "tool"]
+    weights: list[Any] = [None, 0, 2, True]
+    parts = itertools.product(roles, ["Bring water.", " \n"], weights)
+    messages = [ChatMessage(role, content, weight) for role, content, weight in parts]
+    for length in range(4):
+        for chosen in itertools.product(messages, repeat=length):
+            example = Example(key="C1/1.1", thread="C1/1.1", source="votes", messages=chosen)
+            as_json = {"messages": [m.as_json() for m in chosen]}
+            assert example_problems(example) == chat_problems(as_json), chosen

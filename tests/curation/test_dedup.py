@@ -1,8 +1,9 @@
 """Exact and near repeats: one survives, and the right one."""
 
+import random
 from dataclasses import replace
 
-from curation.dedup import deduplicate
+from curation.dedup import dedup_text, deduplicate
 from curation.examples import ChatMessage, Example
 
 ANSWER = (
@@ -68,3 +69,47 @@ def test_the_same_answer_to_a_different_question_is_kept() -> None:
 def test_similarity_one_only_drops_exact_repeats() -> None:
     reworded = replace(example("C/2"), messages=example("C/2", answer=ANSWER + " Truly.").messages)
     assert len(deduplicate([example("C/1"), reworded], 1.0).kept) == 2
+
+
+def _jaccard(a: Example, b: Example) -> float:
+    def grams(e: Example) -> set[bytes]:
+        text = dedup_text(e)
+        return {text[i : i + 5] for i in range(len(text) - 4)}
+
+    return len(grams(a) & grams(b)) / len(grams(a) | grams(b))
+
+
+def test_near_repeats_are_found_reliably() -> None:
+    """LSH only proposes candidates; a pair it fails to propose stays in the
+    dataset, so nearly every pair above the threshold must be proposed."""
+    rng = random.Random(3)
+    words = [
+        "trail",
+        "pack",
+        "tent",
+        "layer",
+        "fleece",
+        "shell",
+        "boots",
+        "socks",
+        "stove",
+        "fuel",
+        "map",
+        "rain",
+        "wind",
+    ]
+    examples, near = [], []
+    for i in range(300):
+        question = " ".join(rng.choices(words, k=8))
+        answer = rng.choices(words, k=40)
+        reworded = list(answer)
+        for _ in range(rng.randint(1, 3)):
+            reworded[rng.randrange(len(reworded))] = rng.choice(words)
+        first = example(f"A/{i}", " ".join(answer), question, net=2)
+        second = example(f"B/{i}", " ".join(reworded), question, net=1)
+        examples += [first, second]
+        if 0.85 <= _jaccard(first, second) < 1:
+            near.append(second.key)
+    dropped = {r.key for r in deduplicate(examples, 0.85).rejected if r.reason == "near_duplicate"}
+    assert len(near) > 100
+    assert len(dropped & set(near)) >= 0.97 * len(near)

@@ -1,5 +1,10 @@
 """Tone and format checks on target replies."""
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from curation.rules import (
     CurationRules,
     FormatRules,
@@ -80,3 +85,35 @@ def test_team_patterns_forbid_or_require() -> None:
     assert rules_of(checker.violations("Hey guys")) == ["no-guys", "sign-off"]
     assert checker.violations("Hey folks 🌲") == []
     assert checker.violations("Hey guys 🌲")[0].detail == "say folks"
+
+
+BANNED = ["great question", "as an AI", "world-class", "we’re thrilled"]
+PHRASE_PIECES = [
+    *["great", "question", "as", "an", "AI", "world-class", "we’re", "we're", "thrilled"],
+    "GREAT",
+    "Ai",
+    "-",
+    "'",
+    "’",
+    " ",
+    "  ",
+    "\n",
+    "\u00a0",
+    "\u017f",
+    "\u0131",
+    "x",
+    "!",
+]
+
+
+@given(st.lists(st.sampled_from(PHRASE_PIECES), max_size=10))
+def test_banned_phrases_are_found_wherever_the_regex_finds_them(pieces: list[str]) -> None:
+    text = "".join(pieces)
+
+    def said(phrase: str) -> bool:
+        words = r"\s+".join(re.escape(w) for w in phrase.replace("’", "'").split())
+        return re.search(rf"(?<!\w){words}(?!\w)", text.replace("’", "'"), re.I) is not None
+
+    expected = any(said(p) for p in BANNED)
+    checker = StyleChecker(CurationRules(tone=ToneRules(banned_phrases=BANNED)))
+    assert ("banned_phrase" in rules_of(checker.violations(text))) == expected

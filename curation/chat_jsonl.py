@@ -1,0 +1,47 @@
+"""Chat-format JSONL, written fast: the same bytes as jsonl.dumps_jsonl, without its per-line cost.
+
+A dataset has a line per example, so how a line is written shows in how long
+curation takes: json.dumps builds a new encoder on every call once an option is
+set, and each message would first become a dict. Here the C string encoder that
+json itself uses writes each message directly, and the system prompt, the same
+in every line, is written once.
+"""
+
+import json
+import json.encoder
+from collections.abc import Iterable, Sequence
+
+from curation.examples import ChatMessage
+
+# What json.dumps(line, ensure_ascii=False) uses, made once.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_STRING = json.encoder.encode_basestring
+
+
+def dumps_chat_jsonl(conversations: Iterable[Sequence[ChatMessage]]) -> bytes:
+    """dumps_jsonl({"messages": [m.as_json() for m in messages]} for each
+    conversation), byte for byte."""
+    # First messages without a weight, by role and content: True == 1, so a
+    # weighted one could pass for another.
+    first: dict[tuple[str, str], str] = {}
+    lines = []
+    for messages in conversations:
+        parts = []
+        for index, message in enumerate(messages):
+            if index == 0 and message.weight is None:
+                part = first.get((message.role, message.content))
+                if part is None:
+                    part = first[message.role, message.content] = _message_json(message)
+            else:
+                part = _message_json(message)
+            parts.append(part)
+        lines.append('{"messages": [' + ", ".join(parts) + "]}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def _message_json(message: ChatMessage) -> str:
+    weight = message.weight
+    if weight is not None and type(weight) is not int:
+        return _ENCODER.encode(message.as_json())  # whatever json makes of it
+    text = f'{{"role": {_STRING(message.role)}, "content": {_STRING(message.content)}'
+    return text + ("}" if weight is None else f', "weight": {weight}}}')

@@ -1,0 +1,137 @@
+"""Screening replies in worker processes, when there are enough of them to pay for it.
+
+Each reply is screened on its own (curation.screening), so chunks of replies can
+go to other cores; what needs every reply (repeats, the split, pairs) stays in
+the calling process. Workers are forked: they inherit the replies and the set-up
+screen instead of receiving them pickled, and only results travel back. Results
+come back in reply order, so a run gives exactly what one process would.
+"""
+
+import multiprocessing
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Literal
+
+from curation.examples import ChatMessage, Example, ExampleSource, LabeledReply, Role
+from curation.screening import ReplyScreen, Screened
+
+# Below this many replies, starting workers and shipping results back costs
+# more than it saves.
+PARALLEL_FROM = 20_000
+WORKERS = 2
+# Small enough for a progress bar to move, large enough that each task's
+# overhead is noise.
+CHUNK = 4_000
+
+# Told the number of replies screened so far.
+Done = Callable[[int], None]
+
+# What each forked worker inherited: the replies and the screen.
+_inherited: tuple[Sequence[LabeledReply], ReplyScreen] | None = None
+
+# An example as plain values: unpickling dataclasses costs twice what building
+# them does, and the parent unpickles every result while the workers compute.
+_Message = tuple[Role, str, Literal[0, 1] | None]
+_Example = tuple[str, str, ExampleSource, ChatMessage, list[_Message], int, str, str | None, int]
+_Packed = tuple[Screened, _Example | None, _Example | None]
+
+
+def screen_all(
+    replies: Sequence[LabeledReply],
+    screen: ReplyScreen,
+    done: Done,
+    *,
+    parallel_from: int = PARALLEL_FROM,
+    workers: int = WORKERS,
+    chunk: int = CHUNK,
+) -> Iterator[Screened]:
+    """Every reply screened, in order; scrub counts end up in `screen.scrubber`."""
+    if len(replies) < parallel_from or workers < 2 or not _can_fork():
+        yield from _in_this_process(replies, screen, done, chunk)
+        return
+    ranges = [(start, min(start + chunk, len(replies))) for start in range(0, len(replies), chunk)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(ranges)),
+        mp_context=context,
+        initializer=_inherit,
+        initargs=(replies, screen),
+    ) as pool:
+        for (_, stop), (packed, scrubbed) in zip(
+            ranges, pool.map(_screen_range, *zip(*ranges, strict=True)), strict=True
+        ):
+            # Counters merged in reply order keep the kinds in the order a
+            # single process would first have met them.
+            screen.scrubber.counts.update(scrubbed)
+            yield from map(_unpacked, packed)
+            done(stop)
+
+
+def _in_this_process(
+    replies: Sequence[LabeledReply], screen: ReplyScreen, done: Done, chunk: int
+) -> Iterator[Screened]:
+    for start in range(0, len(replies), chunk):
+        stop = min(start + chunk, len(replies))
+        yield from map(screen.screen, replies[start:stop])
+        done(stop)
+
+
+def _can_fork() -> bool:
+    # Forking is what makes this cheap, and it is only safe on Linux (macOS
+    # system libraries may crash in a forked child).
+    return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
+
+
+def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen) -> None:
+    global _inherited
+    _inherited = (replies, screen)
+
+
+def _screen_range(start: int, stop: int) -> tuple[list[_Packed], Counter[str]]:
+    assert _inherited is not None, "a worker starts with _inherit"
+    replies, screen = _inherited
+    counts = screen.scrubber.counts
+    counts.clear()  # this chunk's counts only; the parent adds them up
+    packed = [_packed(screen.screen(reply)) for reply in replies[start:stop]]
+    return packed, Counter(counts)
+
+
+def _packed(screened: Screened) -> _Packed:
+    bare = screened._replace(example=None, loser=None)
+    return bare, _example_values(screened.example), _example_values(screened.loser)
+
+
+def _unpacked(packed: _Packed) -> Screened:
+    bare, example, loser = packed
+    if example is None and loser is None:
+        return bare
+    return bare._replace(example=_example_from(example), loser=_example_from(loser))
+
+
+def _example_values(example: Example | None) -> _Example | None:
+    if example is None:
+        return None
+    first, *rest = example.messages
+    return (
+        example.key,
+        example.thread,
+        example.source,
+        # The system prompt is one object in every example, so pickled once.
+        first,
+        [(m.role, m.content, m.weight) for m in rest],
+        example.net_votes,
+        example.created_at,
+        example.rejected,
+        example.tokens,
+    )
+
+
+def _example_from(values: _Example | None) -> Example | None:
+    if values is None:
+        return None
+    key, thread, source, first, rest, net_votes, created_at, rejected, tokens = values
+    messages = (first, *(ChatMessage(role, content, weight) for role, content, weight in rest))
+    return Example(key, thread, source, messages, net_votes, created_at, rejected, tokens)

@@ -1,0 +1,75 @@
+"""Screening in worker processes gives exactly what one process gives."""
+
+from dataclasses import replace
+
+from curation.dataset_files import data_files
+from curation.examples import LabeledReply
+from curation.fanout import screen_all
+from curation.labels import LabelPolicy
+from curation.pipeline import CurationConfig, curate
+from curation.rules import CurationRules, PiiPattern, ToneRules
+from curation.screening import ReplyScreen
+from storage.records import ChatTurn
+from tests.curation.factories import SYSTEM, distinct, labeled
+
+RULES = CurationRules(
+    tone=ToneRules(banned_phrases=["great question"]),
+    pii=[PiiPattern(name="order_number", pattern=r"\bFL-\d{6,}\b")],
+)
+CONFIG = CurationConfig(system_prompt=SYSTEM, base_model="gpt-4.1-mini-2025-04-14", rules=RULES)
+
+
+def replies() -> list[LabeledReply]:
+    """Every kind of outcome, with personal data of several kinds in a varying order."""
+    found = []
+    for i in range(60):
+        pii = ["call (555) 123-4567", "order FL-1234567", "mail jo@fernleaf.example", ""][i % 4]
+        found.append(
+            labeled(
+                f"{i}.1",
+                text=f"{distinct(i % 45)} {pii}" if i % 9 else "Great question! Bring water.",
+                up=(1, 0, 2, 1, 1)[i % 5],
+                down=(0, 0, 2, 1, 0)[i % 5],
+                corrections=(distinct(i + 100),) if i % 7 == 0 else (),
+                thread_ts=f"{i % 6}.0",
+                context=(ChatTurn("user", f"ask <@U0{i}> about it"),) if i % 3 == 0 else (),
+            )
+        )
+    return found
+
+
+def screen() -> ReplyScreen:
+    return ReplyScreen(
+        system_prompt=SYSTEM,
+        base_model=CONFIG.base_model,
+        token_limit=8192,
+        rules=RULES,
+        policy=LabelPolicy(),
+    )
+
+
+def test_workers_screen_like_one_process() -> None:
+    alone, forked = screen(), screen()
+    done: list[int] = []
+    one = list(screen_all(replies(), alone, lambda n: None, parallel_from=10**9))
+    many = list(screen_all(replies(), forked, done.append, parallel_from=0, workers=2, chunk=7))
+    assert many == one
+    assert list(forked.scrubber.counts.items()) == list(alone.scrubber.counts.items())
+    assert len(alone.scrubber.counts) >= 3
+    assert done == [*range(7, 60, 7), 60]
+
+
+def test_curating_with_workers_writes_the_same_dataset() -> None:
+    alone = curate(replies(), CONFIG)
+    forked = curate(replies(), replace(CONFIG, parallel_from=0))
+    assert forked.report() == alone.report()
+    assert data_files(forked) == data_files(alone)
+
+
+def test_progress_reports_every_stage_to_its_end() -> None:
+    heard: list[tuple[str, int, int]] = []
+    curate(replies(), CONFIG, lambda stage, done, total: heard.append((stage, done, total)))
+    last = {stage: (done, total) for stage, done, total in heard}
+    assert len(last) == 3
+    assert heard[0][1:] == (0, 60)
+    assert all(done == total for done, total in last.values())
