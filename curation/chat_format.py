@@ -4,13 +4,19 @@ The checks follow OpenAI's published data-preparation rules, which local SFT and
 DPO trainers accept too, so one dataset serves every trainer backend.
 """
 
+import json
 from collections.abc import Mapping, Sequence
 
 from curation.examples import ChatMessage, Example, LabeledReply, Rejection
 from curation.labels import Label, chosen_correction, real_corrections
 
-ROLES = ("system", "user", "assistant")
-MESSAGE_KEYS = frozenset({"role", "content", "name", "weight"})
+ROLES = ("system", "user", "assistant", "tool", "function")
+MESSAGE_KEYS = frozenset(
+    {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call"}
+)
+# Keys a chat line may carry besides its messages: tool definitions for
+# tool-calling examples (and their legacy "functions" form).
+LINE_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
 
 
 def build_example(labeled: LabeledReply, label: Label, system_prompt: str) -> Example | Rejection:
@@ -118,9 +124,14 @@ def chat_problems(line: object) -> list[str]:
     messages = line.get("messages")
     if not isinstance(messages, list) or not messages:
         return ['"messages" is missing or empty']
-    problems = []
+    problems = [f"unknown key {key!r}" for key in sorted(set(line) - LINE_KEYS, key=str)]
+    problems += _tools_problems(line.get("tools"))
+    called: set[str] = set()
     for index, message in enumerate(messages):
-        problems += [f"message {index}: {p}" for p in _message_problems(message, index)]
+        found = _message_problems(message, index)
+        if isinstance(message, Mapping):
+            found += _tool_link_problems(message, called)
+        problems += [f"message {index}: {p}" for p in found]
     roles = [m.get("role") for m in messages if isinstance(m, Mapping)]
     if "user" not in roles:
         problems.append("there is no user message")
@@ -161,17 +172,30 @@ def _message_problems(message: object, index: int) -> list[str]:
     if not isinstance(message, Mapping):
         return ["not a JSON object"]
     problems = []
-    unknown = sorted(set(message) - MESSAGE_KEYS)
+    unknown = sorted(set(message) - MESSAGE_KEYS, key=str)
     if unknown:
-        problems.append(f"unknown keys {', '.join(unknown)}")
+        problems.append(f"unknown keys {', '.join(map(str, unknown))}")
     role = message.get("role")
     if role not in ROLES:
         problems.append(f"role {role!r} is not one of {', '.join(ROLES)}")
     if role == "system" and index != 0:
         problems.append("a system message may only come first")
+    calls = message.get("tool_calls")
     content = message.get("content")
-    if not isinstance(content, str) or not content.strip():
+    # An assistant message that calls a tool may have no text of its own.
+    calls_instead = role == "assistant" and (calls is not None or "function_call" in message)
+    if not (calls_instead and content is None) and (
+        not isinstance(content, str) or not content.strip()
+    ):
         problems.append("content is missing or blank")
+    if calls is not None:
+        problems += _tool_calls_problems(calls, role)
+    if "function_call" in message:
+        problems += _function_problems(message["function_call"], role, "function_call")
+    if role == "tool" and not _nonblank(message.get("tool_call_id")):
+        problems.append("a tool message needs the tool_call_id it answers")
+    if role == "function" and not _nonblank(message.get("name")):
+        problems.append("a function message needs the function's name")
     if "weight" in message:
         if role != "assistant":
             problems.append("only assistant messages may carry a weight")
@@ -180,3 +204,69 @@ def _message_problems(message: object, index: int) -> list[str]:
         if isinstance(weight, bool) or weight not in (0, 1):
             problems.append("weight must be 0 or 1")
     return problems
+
+
+def _tool_calls_problems(calls: object, role: object) -> list[str]:
+    if role != "assistant":
+        return ["only assistant messages may call tools"]
+    if not isinstance(calls, list) or not calls:
+        return ["tool_calls must be a non-empty list"]
+    problems = []
+    for number, call in enumerate(calls):
+        if not isinstance(call, Mapping):
+            problems.append(f"tool call {number}: not a JSON object")
+            continue
+        if not _nonblank(call.get("id")):
+            problems.append(f"tool call {number}: no id")
+        if call.get("type") != "function":
+            problems.append(f'tool call {number}: type must be "function"')
+        problems += _function_problems(call.get("function"), role, f"tool call {number}")
+    return problems
+
+
+def _function_problems(function: object, role: object, where: str) -> list[str]:
+    if role != "assistant":
+        return [f"{where}: only assistant messages may call functions"]
+    if not isinstance(function, Mapping) or not _nonblank(function.get("name")):
+        return [f"{where}: the function has no name"]
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        return [f"{where}: arguments must be a JSON string"]
+    try:
+        json.loads(arguments)
+    except ValueError:
+        return [f"{where}: arguments are not valid JSON"]
+    return []
+
+
+def _tool_link_problems(message: Mapping[str, object], called: set[str]) -> list[str]:
+    """Tool results must answer a call made earlier in the conversation."""
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        called.update(str(c.get("id")) for c in calls if isinstance(c, Mapping))
+    call_id = message.get("tool_call_id")
+    if message.get("role") == "tool" and _nonblank(call_id) and call_id not in called:
+        return [f"tool_call_id {call_id!r} answers no earlier tool call"]
+    return []
+
+
+def _tools_problems(tools: object) -> list[str]:
+    if tools is None:
+        return []
+    if not isinstance(tools, list):
+        return ['"tools" must be a list']
+    problems = []
+    for number, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, Mapping) else None
+        if (
+            not isinstance(tool, Mapping)
+            or tool.get("type") != "function"
+            or not isinstance(function, Mapping)
+            or not _nonblank(function.get("name"))
+        ):
+            problems.append(f'tool {number}: needs type "function" and a function name')
+    return problems
+
+
+def _nonblank(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())

@@ -120,3 +120,57 @@ def test_checking_an_example_agrees_with_checking_its_json() -> None:
             example = Example(key="C1/1.1", thread="C1/1.1", source="votes", messages=chosen)
             as_json = {"messages": [m.as_json() for m in chosen]}
             assert example_problems(example) == chat_problems(as_json), chosen
+
+
+TOOL_LINE = {
+    "tools": [{"type": "function", "function": {"name": "trail_status", "parameters": {}}}],
+    "messages": [
+        {"role": "user", "content": "Is the ridge trail open?"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "trail_status", "arguments": '{"trail": "ridge"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": '{"open": true}'},
+        {"role": "assistant", "content": "It's open. Pack layers.", "weight": 1},
+    ],
+}
+
+
+def test_tool_calling_examples_are_valid() -> None:
+    assert chat_problems(TOOL_LINE) == []
+
+
+def test_broken_tool_calls_are_named() -> None:
+    import copy
+
+    line = copy.deepcopy(TOOL_LINE)
+    call = line["messages"][1]["tool_calls"][0]  # type: ignore[index]
+    call["function"]["arguments"] = "{not json"
+    line["messages"][2]["tool_call_id"] = "call_9"  # type: ignore[index]
+    line["tools"] = [{"type": "retrieval"}]
+    line["extra"] = True
+    problems = chat_problems(line)
+    assert "unknown key 'extra'" in problems
+    assert 'tool 0: needs type "function" and a function name' in problems
+    assert "message 1: tool call 0: arguments are not valid JSON" in problems
+    assert "message 2: tool_call_id 'call_9' answers no earlier tool call" in problems
+
+
+def test_tool_messages_need_their_call_id_and_only_assistants_call() -> None:
+    line = {
+        "messages": [
+            {"role": "user", "content": "hi", "tool_calls": []},
+            {"role": "tool", "content": "{}"},
+            {"role": "assistant", "content": None},
+        ]
+    }
+    problems = chat_problems(line)
+    assert "message 0: only assistant messages may call tools" in problems
+    assert "message 1: a tool message needs the tool_call_id it answers" in problems
+    assert "message 2: content is missing or blank" in problems
