@@ -42,6 +42,9 @@ class FormatRules(_Strict):
     # Slack renders its own mrkdwn, not Markdown: headings, tables, **bold** and
     # [text](url) links show up as stray symbols.
     slack_mrkdwn: bool = True
+    # ISO 639-1 code ("en", "de") the replies must be written in; None skips
+    # the check. Replies under a few words are too short to judge and pass.
+    language: Annotated[str | None, Field(pattern=r"^[a-z]{2}$")] = None
 
 
 class ToneRules(_Strict):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import regex
 
+from curation.language import detected_language
 from curation.needles import needles_of
 from curation.rules import CurationRules
 
@@ -91,6 +92,10 @@ class StyleChecker:
                 found.append(
                     Violation("banned_phrase", "says " + ", ".join(f'"{h}"' for h in hits))
                 )
+        if fmt.language is not None:
+            other = detected_language(prose, fmt.language)
+            if other is not None:
+                found.append(Violation("language", f"reads as '{other}', not '{fmt.language}'"))
         for rule, pattern, needles in self._patterns:
             maybe = needles is None or needles.may_match(body)
             matched = maybe and pattern.search(body) is not None

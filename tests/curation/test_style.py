@@ -117,3 +117,19 @@ def test_banned_phrases_are_found_wherever_the_regex_finds_them(pieces: list[str
     expected = any(said(p) for p in BANNED)
     checker = StyleChecker(CurationRules(tone=ToneRules(banned_phrases=BANNED)))
     assert ("banned_phrase" in rules_of(checker.violations(text))) == expected
+
+
+def test_language_rule_flags_replies_in_another_language() -> None:
+    from curation.rules import CurationRules, FormatRules
+    from curation.style import StyleChecker
+
+    checker = StyleChecker(CurationRules(format=FormatRules(language="en")))
+    assert checker.violations("Yes, the ridge trail is open this weekend, so pack layers.") == []
+    spanish = "Sí, el sendero de la cresta está abierto este fin de semana, lleva capas."
+    assert [v.rule for v in checker.violations(spanish)] == ["language"]
+    # Too short to judge: passes rather than guessing.
+    assert checker.violations("Hola, ¿qué tal?") == []
+    # No marker words, so the classifier decides, and it says English.
+    assert (
+        checker.violations("Pack layers, rain shell, headlamp, water filter, map, compass.") == []
+    )
