@@ -62,19 +62,37 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def validate(
         file: Annotated[Path, typer.Argument(help="A chat (SFT) or DPO JSONL file.")],
+        base_model: Annotated[
+            str | None,
+            typer.Option(
+                help="Check examples against this model's token limit "
+                "[default: VOICELOOP_BASE_MODEL]"
+            ),
+        ] = None,
     ) -> None:
         """Check a training file line by line, the way the provider will."""
-        from curation.jsonl import check_training_file  # for the same reason as in `curate`
+        from curation.base_models import base_model_facts  # same reason as in `curate`
+        from curation.jsonl import check_training_file
 
-        check = check_training_file(file)
+        model = base_model_facts(base_model or load_settings().base_model)
+        check = check_training_file(file, model=model.name, token_limit=model.example_token_limit)
         for problem in check.problems:
             typer.echo(problem)
         if check.problems:
             raise UserFacingError(
-                f"{file}: {len(check.problems)} problems in {check.lines} lines; "
-                "fix them before training on this file"
+                f"{file}: {_count(len(check.problems), 'problem')} in "
+                f"{_count(check.lines, 'line')}; fix them before training on this file"
             )
-        typer.echo(f"{file}: {check.lines} {check.kind} examples, no problems")
+        within = (
+            f" (each within {model.name}'s {model.example_token_limit:,} tokens)"
+            if check.kind == "chat"
+            else ""
+        )
+        typer.echo(f"{file}: {_count(check.lines, f'{check.kind} example')}, no problems{within}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 class StageBars:

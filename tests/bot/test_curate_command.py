@@ -113,7 +113,7 @@ def test_validate_accepts_what_curate_writes(
     [folder] = (workdir / "datasets").iterdir()
     capsys.readouterr()
     assert run(monkeypatch, "validate", str(folder / "train.jsonl")) == 0
-    assert capsys.readouterr().out.endswith("chat examples, no problems\n")
+    assert "chat examples, no problems (each within" in capsys.readouterr().out
 
 
 def test_each_stage_has_a_bar_while_it_runs() -> None:
@@ -134,3 +134,20 @@ def test_the_cli_loads_without_the_curation_pipeline() -> None:
     code = "import sys, bot.cli; print({'curation.build', 'curation.dedup'} & set(sys.modules))"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "set()"
+
+
+def test_validate_checks_the_base_models_token_limit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long = {
+        "messages": [
+            {"role": "user", "content": "tell me everything " * 6000},
+            {"role": "assistant", "content": "ok"},
+        ]
+    }
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps(long) + "\n")
+    assert run(monkeypatch, "validate", str(path)) == 0
+    assert run(monkeypatch, "validate", str(path), "--base-model", "gpt-3.5-turbo") == 2
+    out = capsys.readouterr().out
+    assert f"{path}:1: " in out and "over gpt-3.5-turbo's limit of 16,385" in out
