@@ -43,7 +43,7 @@ def manifest() -> dict[str, Any]:
 
 
 def registered(kind: str) -> set[str]:
-    pattern = re.compile(rf"@app\.{kind}\(\s*\"([^\"]+)\"")
+    pattern = re.compile(rf"\bapp\.{kind}\(\s*\"([^\"]+)\"")
     names: set[str] = set()
     for path in LISTENERS:
         names |= set(pattern.findall(path.read_text()))

@@ -58,22 +58,19 @@ def register(app: App, store: Store, good: Collection[str], bad: Collection[str]
             return None
         return channel, ts, user
 
-    @app.event("reaction_added")
-    def on_added(
+    def on_reaction(
         body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         target = rated_reply(body, event, client, context)
         if target is None:
+            return
+        source = reaction_source(event["reaction"])
+        if event["type"] == "reaction_removed":
+            store.remove_vote(*target, source=source)
             return
         verdict = reaction_verdict(event["reaction"], good, bad)
-        assert verdict is not None
-        store.record_vote(*target, value=verdict, source=reaction_source(event["reaction"]))
+        assert verdict is not None  # rated_reply only lets rating emoji through
+        store.record_vote(*target, value=verdict, source=source)
 
-    @app.event("reaction_removed")
-    def on_removed(
-        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        target = rated_reply(body, event, client, context)
-        if target is None:
-            return
-        store.remove_vote(*target, source=reaction_source(event["reaction"]))
+    app.event("reaction_added")(on_reaction)
+    app.event("reaction_removed")(on_reaction)
