@@ -21,22 +21,30 @@ _STRING = json.encoder.encode_basestring
 def dumps_chat_jsonl(conversations: Iterable[Sequence[ChatMessage]]) -> bytes:
     """dumps_jsonl({"messages": [m.as_json() for m in messages]} for each
     conversation), byte for byte."""
-    # First messages without a weight, by role and content: True == 1, so a
-    # weighted one could pass for another.
-    first: dict[tuple[str, str], str] = {}
-    lines = []
-    for messages in conversations:
+    return b"".join(map(ChatLines().line, conversations))
+
+
+class ChatLines:
+    """One conversation's JSONL line at a time, so a line can be written where
+    its example is built (in a worker) and the file joined from them later."""
+
+    def __init__(self) -> None:
+        # First messages without a weight, by role and content: True == 1, so
+        # a weighted one could pass for another.
+        self._first: dict[tuple[str, str], str] = {}
+
+    def line(self, messages: Sequence[ChatMessage]) -> bytes:
+        """The line dumps_chat_jsonl writes for `messages`, newline included."""
         parts = []
         for index, message in enumerate(messages):
             if index == 0 and message.weight is None:
-                part = first.get((message.role, message.content))
+                part = self._first.get((message.role, message.content))
                 if part is None:
-                    part = first[message.role, message.content] = _message_json(message)
+                    part = self._first[message.role, message.content] = _message_json(message)
             else:
                 part = _message_json(message)
             parts.append(part)
-        lines.append('{"messages": [' + ", ".join(parts) + "]}\n")
-    return "".join(lines).encode("utf-8")
+        return ('{"messages": [' + ", ".join(parts) + "]}\n").encode("utf-8")
 
 
 def _message_json(message: ChatMessage) -> str:

@@ -6,8 +6,9 @@ import shutil
 import uuid
 from pathlib import Path
 
-from curation.chat_jsonl import dumps_chat_jsonl
+from curation.chat_jsonl import ChatLines
 from curation.errors import CurationError
+from curation.examples import Example
 from curation.jsonl import dumps_jsonl
 from curation.pipeline import CuratedDataset
 
@@ -22,12 +23,18 @@ def data_files(curated: CuratedDataset) -> dict[str, bytes]:
     """The JSONL files a trainer reads; empty ones are left out, since OpenAI
     rejects an empty file rather than treating it as "none"."""
     files = {
-        TRAIN: dumps_chat_jsonl(e.messages for e in curated.train),
-        VALIDATION: dumps_chat_jsonl(e.messages for e in curated.validation),
+        TRAIN: _chat_file(curated.train, curated.jsonl_lines),
+        VALIDATION: _chat_file(curated.validation, curated.jsonl_lines),
         DPO_TRAIN: dumps_jsonl(p.as_json() for p in curated.train_pairs),
         DPO_VALIDATION: dumps_jsonl(p.as_json() for p in curated.validation_pairs),
     }
     return {name: data for name, data in files.items() if data}
+
+
+def _chat_file(examples: list[Example], made: dict[str, bytes]) -> bytes:
+    """dumps_chat_jsonl of the examples, from the lines screening made."""
+    lines = ChatLines()
+    return b"".join(made.get(e.key) or lines.line(e.messages) for e in examples)
 
 
 def dataset_id(files: dict[str, bytes], base_model: str, epochs: int) -> str:

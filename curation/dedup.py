@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from curation.examples import Example, Rejection, Sifted
-from curation.minhash import SHINGLE, band_keys, bands_for, gram_ids, sharing_a_band
+from curation.minhash import SHINGLE, U64, band_keys, bands_for, gram_ids, sharing_a_band
 
 _WORD = re.compile(r"\w+")
 # Every byte that is not an ASCII word character becomes a space.
@@ -34,10 +34,14 @@ def _survivor_order(examples: Sequence[Example]) -> list[int]:
 
 
 def deduplicate(
-    examples: Sequence[Example], similarity: float, texts: Sequence[bytes] | None = None
+    examples: Sequence[Example],
+    similarity: float,
+    texts: Sequence[bytes] | None = None,
+    keys: U64 | None = None,
 ) -> Sifted:
     """Repeats dropped. `texts`, when given, are each example's dedup_text,
-    already made where the example was built."""
+    and `keys` the rows band_keys gives those texts for this similarity
+    (each row depends on its text alone), already made where the example was built."""
     result = Sifted()
     order = _survivor_order(examples)
     ordered = [examples[i] for i in order]
@@ -45,7 +49,15 @@ def deduplicate(
     # Sketch each distinct text once; exact repeats never need a sketch.
     distinct: dict[bytes, int] = {}
     text_ids = [distinct.setdefault(text, len(distinct)) for text in texts]
-    neighbours = sharing_a_band(band_keys(list(distinct), *bands_for(similarity)))
+    if keys is None:
+        keys = band_keys(list(distinct), *bands_for(similarity))
+    else:
+        # Each distinct text's row: that of the first example with it.
+        first: dict[int, int] = {}
+        for position, text_id in enumerate(text_ids):
+            first.setdefault(text_id, order[position])
+        keys = keys[list(first.values())]
+    neighbours = sharing_a_band(keys)
 
     @cache
     def grams(index: int) -> frozenset[int]:

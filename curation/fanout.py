@@ -3,8 +3,10 @@
 Each reply is screened on its own (curation.screening), so chunks of replies can
 go to other cores; what needs every reply (repeats, the split, pairs) stays in
 the calling process. Workers are forked: they inherit the replies and the set-up
-screen instead of receiving them pickled, and only results travel back. Results
-come back in reply order, so a run gives exactly what one process would.
+screen instead of receiving them pickled, and only results travel back. The
+calling process screens chunks too while the workers run, so `workers` counts
+it: its own chunks cost nothing to ship. Results come back in reply order, so a
+run gives exactly what one process would.
 """
 
 import multiprocessing
@@ -12,7 +14,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Literal
 
 from curation.examples import ChatMessage, Example, ExampleSource, LabeledReply, Role
@@ -21,10 +23,14 @@ from curation.screening import ReplyScreen, Screened
 # Below this many replies, starting workers and shipping results back costs
 # more than it saves.
 PARALLEL_FROM = 20_000
+# Processes that screen, this one included: one per core.
 WORKERS = 2
 # Small enough for a progress bar to move, large enough that each task's
-# overhead is noise.
+# overhead is noise. Chunks shrink towards the end (to an eighth of this), so
+# no process waits long for another's last chunk.
 CHUNK = 4_000
+# Chunks handed to each worker before it asks: one running, one waiting.
+_AHEAD = 2
 
 # Told the number of replies screened so far.
 Done = Callable[[int], None]
@@ -37,6 +43,7 @@ _inherited: tuple[Sequence[LabeledReply], ReplyScreen] | None = None
 _Message = tuple[Role, str, Literal[0, 1] | None]
 _Example = tuple[str, str, ExampleSource, ChatMessage, list[_Message], int, str, str | None, int]
 _Packed = tuple[Screened, _Example | None, _Example | None]
+_Chunk = tuple[list[Screened], Counter[str]]
 
 
 def screen_all(
@@ -50,33 +57,56 @@ def screen_all(
 ) -> Iterator[Screened]:
     """Every reply screened, in order; scrub counts end up in `screen.scrubber`."""
     if len(replies) < parallel_from or workers < 2 or not _can_fork():
-        yield from _in_this_process(replies, screen, done, chunk)
+        for start in range(0, len(replies), chunk):
+            stop = min(start + chunk, len(replies))
+            yield from screen.screen_many(replies[start:stop])
+            done(stop)
         return
-    ranges = [(start, min(start + chunk, len(replies))) for start in range(0, len(replies), chunk)]
+    ranges = chunk_ranges(len(replies), chunk, workers)
+    screen.load_models()
+    children = workers - 1
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(ranges)),
+        max_workers=children,
         mp_context=context,
         initializer=_inherit,
         initargs=(replies, screen),
     ) as pool:
-        for (_, stop), (packed, scrubbed) in zip(
-            ranges, pool.map(_screen_range, *zip(*ranges, strict=True)), strict=True
-        ):
+        sent: dict[int, Future[tuple[list[_Packed], Counter[str]]]] = {}
+        mine: dict[int, _Chunk] = {}
+        claimed = 0
+        for index, (_, stop) in enumerate(ranges):
+            while index not in mine and not (index in sent and sent[index].done()):
+                running = sum(not f.done() for f in sent.values())
+                while claimed < len(ranges) and running < _AHEAD * children:
+                    sent[claimed] = pool.submit(_screen_range, *ranges[claimed])
+                    claimed, running = claimed + 1, running + 1
+                if claimed == len(ranges):
+                    break  # nothing left to take: wait for the worker's chunk
+                start, end = ranges[claimed]
+                mine[claimed] = _screened_apart(screen, replies[start:end])
+                claimed += 1
+            if index in mine:
+                screened, scrubbed = mine.pop(index)
+            else:
+                packed, scrubbed = sent.pop(index).result()
+                screened = list(map(_unpacked, packed))
             # Counters merged in reply order keep the kinds in the order a
             # single process would first have met them.
             screen.scrubber.counts.update(scrubbed)
-            yield from map(_unpacked, packed)
+            yield from screened
             done(stop)
 
 
-def _in_this_process(
-    replies: Sequence[LabeledReply], screen: ReplyScreen, done: Done, chunk: int
-) -> Iterator[Screened]:
-    for start in range(0, len(replies), chunk):
-        stop = min(start + chunk, len(replies))
-        yield from map(screen.screen, replies[start:stop])
-        done(stop)
+def chunk_ranges(total: int, chunk: int, workers: int) -> list[tuple[int, int]]:
+    """(start, stop) of each chunk: `chunk` replies, fewer as the end nears."""
+    ranges = []
+    start = 0
+    while start < total:
+        size = max(chunk // 8, min(chunk, (total - start) // (2 * workers)), 1)
+        ranges.append((start, min(start + size, total)))
+        start += size
+    return ranges
 
 
 def _can_fork() -> bool:
@@ -90,13 +120,21 @@ def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen) -> None:
     _inherited = (replies, screen)
 
 
+def _screened_apart(screen: ReplyScreen, replies: Sequence[LabeledReply]) -> _Chunk:
+    """Replies screened with their scrub counts kept apart, for merging in order."""
+    counts = screen.scrubber.counts
+    screen.scrubber.counts = Counter()
+    try:
+        return screen.screen_many(replies), screen.scrubber.counts
+    finally:
+        screen.scrubber.counts = counts
+
+
 def _screen_range(start: int, stop: int) -> tuple[list[_Packed], Counter[str]]:
     assert _inherited is not None, "a worker starts with _inherit"
     replies, screen = _inherited
-    counts = screen.scrubber.counts
-    counts.clear()  # this chunk's counts only; the parent adds them up
-    packed = [_packed(screen.screen(reply)) for reply in replies[start:stop]]
-    return packed, Counter(counts)
+    screened, counts = _screened_apart(screen, replies[start:stop])
+    return [_packed(s) for s in screened], counts
 
 
 def _packed(screened: Screened) -> _Packed:

@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from curation.base_models import BaseModelFacts, base_model_facts
 from curation.cost import TrainingEstimate, estimate_training
 from curation.dedup import deduplicate
@@ -63,6 +65,9 @@ class CuratedDataset:
     pairs_too_long: int
     estimate: TrainingEstimate
     validation_share: float
+    # Each kept example's JSONL line by example key, made where it was built;
+    # empty when keys repeat (curation.dataset_files then writes the lines).
+    jsonl_lines: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def train_tokens(self) -> int:
@@ -136,6 +141,8 @@ def _curate(
     rejections: list[Rejection] = []
     candidates: list[Example] = []
     texts: list[bytes] = []
+    sketches: list[bytes] = []
+    lines: list[bytes] = []
     target_tokens: dict[str, int] = {}
     too_long: list[Rejection] = []
     # Replies voted bad: the losing side of a pair when a kept reply answered
@@ -157,6 +164,8 @@ def _curate(
         if screened.example is not None:
             candidates.append(screened.example)
             texts.append(screened.dedup_text)
+            sketches.append(screened.sketch)
+            lines.append(screened.line)
             target_tokens[screened.example.key] = screened.target_tokens
             trimmed += screened.trimmed
         elif screened.too_long is not None:
@@ -165,7 +174,9 @@ def _curate(
             losers.append(screened.loser)
 
     report(DEDUP, 0, 1)
-    unique = deduplicate(candidates, config.rules.dedup.similarity, texts)
+    keys = np.frombuffer(b"".join(sketches), dtype=np.uint64)
+    keys = keys.reshape(len(sketches), screen.bands[0])
+    unique = deduplicate(candidates, config.rules.dedup.similarity, texts, keys)
     report(DEDUP, 1, 1)
     rejections += too_long + unique.rejected
     kept = sorted(unique.kept, key=lambda e: (e.created_at, e.key))
@@ -176,6 +187,7 @@ def _curate(
     )
     report(SPLIT, 1, 1)
     held = {e.key for e in validation}
+    jsonl_lines = {e.key: line for e, line in zip(candidates, lines, strict=True)}
     return CuratedDataset(
         model=model,
         replies=len(replies),
@@ -190,6 +202,7 @@ def _curate(
         pairs_too_long=too_long_pairs,
         estimate=estimate_training([e.tokens for e in train], model, config.epochs),
         validation_share=config.validation_share,
+        jsonl_lines=jsonl_lines if len(jsonl_lines) == len(candidates) else {},
     )
 
 

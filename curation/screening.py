@@ -5,6 +5,7 @@ scrubbed and with its token count, instead of being copied at every stage.
 What needs the other replies (repeats, the split, pairs) happens afterwards.
 """
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from curation.chat_format import (
@@ -15,6 +16,7 @@ from curation.chat_format import (
     slack_texts,
     target_and_rejected,
 )
+from curation.chat_jsonl import ChatLines
 from curation.dedup import dedup_text
 from curation.examples import ChatMessage, Example, LabeledReply, Rejection
 from curation.labels import (
@@ -26,7 +28,9 @@ from curation.labels import (
     label_reply,
     real_corrections,
 )
+from curation.language import detected_language
 from curation.limits import MessageTokens, context_to_drop, too_long
+from curation.minhash import band_keys, bands_for
 from curation.pii import Scrubber
 from curation.rules import CurationRules
 from curation.style import StyleChecker
@@ -52,6 +56,10 @@ class Screened(NamedTuple):
     trimmed: bool = False
     # A reply voted bad, built like an example: the losing side of a pair.
     loser: Example | None = None
+    # Made by ReplyScreen.screen_many for each example, where it was built:
+    # its LSH band keys as raw uint64s (curation.minhash) and its JSONL line.
+    sketch: bytes = b""
+    line: bytes = b""
 
 
 class ReplyScreen:
@@ -72,6 +80,31 @@ class ReplyScreen:
         self.limit = token_limit
         self._system = ChatMessage("system", system_prompt)
         self._tokens = MessageTokens(base_model)
+        self._language = rules.format.language
+        self.bands = bands_for(rules.dedup.similarity)
+
+    def load_models(self) -> None:
+        """Load now what screening would load on first use, so that forked
+        workers share this copy instead of each loading its own (half a
+        second for the language classifier)."""
+        if self._language is not None:
+            # Not ASCII, so it always reaches the classifier.
+            detected_language("Ceci n'est qu'une phrase d'essai, écrite en français.", "en")
+
+    def screen_many(self, replies: Sequence[LabeledReply]) -> list[Screened]:
+        """Each reply screened, and each example's band keys and JSONL line
+        made too: in bulk, and in the worker that built the examples."""
+        screened = [self.screen(reply) for reply in replies]
+        built = [i for i, s in enumerate(screened) if s.example is not None]
+        if not built:
+            return screened
+        keys = band_keys([screened[i].dedup_text for i in built], *self.bands)
+        lines = ChatLines()
+        for i, row in zip(built, keys, strict=True):
+            one = screened[i]
+            assert one.example is not None
+            screened[i] = one._replace(sketch=row.tobytes(), line=lines.line(one.example.messages))
+        return screened
 
     def screen(self, labeled: LabeledReply) -> Screened:
         label = label_reply(labeled, self.policy)

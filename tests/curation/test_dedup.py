@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from curation.dedup import dedup_text, deduplicate
 from curation.examples import ChatMessage, Example
+from curation.minhash import band_keys, bands_for
 
 ANSWER = (
     "Yes, use a footprint. It protects the tent floor from rocks and roots, and it is a lot "
@@ -113,3 +114,17 @@ def test_near_repeats_are_found_reliably() -> None:
     dropped = {r.key for r in deduplicate(examples, 0.85).rejected if r.reason == "near_duplicate"}
     assert len(near) > 100
     assert len(dropped & set(near)) >= 0.97 * len(near)
+
+
+def test_band_keys_made_per_example_give_the_same_result() -> None:
+    # Repeats, so rows of texts met again are skipped; shuffled, so the order
+    # survivors are met in differs from the order keys were made in.
+    other = "Pack layers: a fleece, a shell, and a warm hat for camp."
+    answers = [(ANSWER, f"{ANSWER} Really.", other)[i % 3] for i in range(30)]
+    examples = [example(f"C/{i}", answer, net=i % 4) for i, answer in enumerate(answers)]
+    random.Random(3).shuffle(examples)
+    texts = [dedup_text(e) for e in examples]
+    keys = band_keys(texts, *bands_for(0.85))
+    with_keys = deduplicate(examples, 0.85, texts, keys)
+    assert with_keys == deduplicate(examples, 0.85)
+    assert len(with_keys.kept) > 1 and with_keys.rejected

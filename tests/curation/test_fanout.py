@@ -2,10 +2,15 @@
 
 from dataclasses import replace
 
+import numpy as np
+import pytest
+
+from curation.chat_jsonl import dumps_chat_jsonl
 from curation.dataset_files import data_files
 from curation.examples import LabeledReply
-from curation.fanout import screen_all
+from curation.fanout import chunk_ranges, screen_all
 from curation.labels import LabelPolicy
+from curation.minhash import band_keys, bands_for
 from curation.pipeline import CurationConfig, curate
 from curation.rules import CurationRules, PiiPattern, ToneRules
 from curation.screening import ReplyScreen
@@ -48,15 +53,38 @@ def screen() -> ReplyScreen:
     )
 
 
-def test_workers_screen_like_one_process() -> None:
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_screen_like_one_process(workers: int) -> None:
     alone, forked = screen(), screen()
     done: list[int] = []
     one = list(screen_all(replies(), alone, lambda n: None, parallel_from=10**9))
-    many = list(screen_all(replies(), forked, done.append, parallel_from=0, workers=2, chunk=7))
+    many = list(
+        screen_all(replies(), forked, done.append, parallel_from=0, workers=workers, chunk=7)
+    )
     assert many == one
     assert list(forked.scrubber.counts.items()) == list(alone.scrubber.counts.items())
     assert len(alone.scrubber.counts) >= 3
-    assert done == [*range(7, 60, 7), 60]
+    assert done == [stop for _, stop in chunk_ranges(60, 7, workers)]
+
+
+def test_chunks_cover_every_reply_once_and_shrink_at_the_end() -> None:
+    ranges = chunk_ranges(100_000, 4_000, 2)
+    assert [start for start, _ in ranges] == [0] + [stop for _, stop in ranges[:-1]]
+    assert ranges[-1][1] == 100_000
+    sizes = [stop - start for start, stop in ranges]
+    assert sizes[0] == 4_000 and min(sizes[:-1]) == 500
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_each_example_carries_its_band_keys_and_jsonl_line() -> None:
+    screened = [s for s in screen().screen_many(replies()) if s.example is not None]
+    assert len(screened) >= 10
+    texts = [s.dedup_text for s in screened]
+    keys = band_keys(texts, *bands_for(RULES.dedup.similarity))
+    assert [s.sketch for s in screened] == [row.tobytes() for row in keys]
+    assert keys.dtype == np.uint64
+    lines = [s.line for s in screened]
+    assert b"".join(lines) == dumps_chat_jsonl(s.example.messages for s in screened if s.example)
 
 
 def test_curating_with_workers_writes_the_same_dataset() -> None:
@@ -64,6 +92,9 @@ def test_curating_with_workers_writes_the_same_dataset() -> None:
     forked = curate(replies(), replace(CONFIG, parallel_from=0))
     assert forked.report() == alone.report()
     assert data_files(forked) == data_files(alone)
+    assert forked.jsonl_lines
+    # Lines made in screening are the lines written from the examples.
+    assert data_files(replace(forked, jsonl_lines={})) == data_files(forked)
 
 
 def test_progress_reports_every_stage_to_its_end() -> None:
