@@ -45,12 +45,35 @@ feet gain loop overnight daypack footprint stakes guyline zipper warranty return
 size fit order shipping delay refund stock color weight ounces liters warm dry
 """
 WORDS = tuple(VOCABULARY.split())
+# Real English replies are about two-fifths function words; leaving them out
+# would make every reply look foreign to the language rule's cheap check.
+FUNCTION_WORDS = (
+    "the",
+    "and",
+    "to",
+    "you",
+    "your",
+    "for",
+    "of",
+    "a",
+    "is",
+    "it",
+    "we",
+    "on",
+    "with",
+)
+# A few replies in another language, for the language rule to catch.
+SPANISH = (
+    "Sí, el sendero de la cresta está abierto este fin de semana y conviene llevar capas.",
+    "Te recomiendo la tienda más ligera, pero revisa el pronóstico antes de salir.",
+)
 OPENERS = ["Yes,", "Good call:", "Quick answer:", "Here's what I'd do:", "Worth knowing:"]
 OFF_VOICE = ["Great question! ", "We apologize for any inconvenience. ", "**Note:** "]
 
 
 def sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+    chosen = (rng.choice(FUNCTION_WORDS if rng.random() < 0.4 else WORDS) for _ in range(words))
+    return " ".join(chosen).capitalize() + "."
 
 
 def synthetic_replies(n: int, seed: int = 7) -> list[LabeledReply]:
@@ -71,6 +94,8 @@ def synthetic_replies(n: int, seed: int = 7) -> list[LabeledReply]:
         )
         if rng.random() < 0.08:
             text = rng.choice(OFF_VOICE) + text
+        if rng.random() < 0.02:
+            text = rng.choice(SPANISH)
         if earlier and rng.random() < 0.05:
             text = rng.choice(earlier)  # the bot repeating itself
         earlier = [*earlier[-49:], text]
