@@ -1,5 +1,7 @@
 """Is a reply in the team's language? A cheap answer first, a classifier when unsure."""
 
+import re
+
 import py3langid
 
 # Too few words to judge: "Yep, on it." reads as several languages.
@@ -40,6 +42,10 @@ _ENGLISH_MARKERS = frozenset(
     }
 )
 
+_ENGLISH_MARKER_WORDS = re.compile(
+    r"\b(?:" + "|".join(sorted(_ENGLISH_MARKERS)) + r")\b", re.IGNORECASE
+)
+
 
 def detected_language(text: str, expected: str) -> str | None:
     """The language code the reply is in when it is clearly not `expected`;
@@ -48,8 +54,9 @@ def detected_language(text: str, expected: str) -> str | None:
     if len(words) < MIN_WORDS:
         return None
     if expected == "en" and text.isascii():
-        lowered = {w.strip(".,!?;:()\"'").lower() for w in words}
-        if len(lowered & _ENGLISH_MARKERS) >= 2:
+        # One pass of C-level matching; a second hit is all that is needed.
+        hits = _ENGLISH_MARKER_WORDS.finditer(text)
+        if next(hits, None) is not None and next(hits, None) is not None:
             return None
     # The model ships inside the package; py3langid loads it (half a second)
     # the first time a reply needs it.
