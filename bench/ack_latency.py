@@ -87,11 +87,16 @@ def main() -> None:
             if i >= args.warmup:
                 timings["voiceloop"].append(ours)
                 timings["bare Bolt"].append(base)
-        bot.settle()
+        started = time.perf_counter()
+        bot.executor.wait_idle(timeout=600)  # let every reply finish before counting
+        drained = time.perf_counter() - started
         bare.stop(timeout=5)
         replies = sum(1 for _ in bot.store.replies())
 
-    print(f"{args.events} signed app_mention events per app ({replies} replies generated)")
+    print(
+        f"{args.events} signed app_mention events per app ({replies} replies generated; "
+        f"the last finished {drained:.1f}s after the last ack)"
+    )
     print(f"{'app':<12}{'p50 ms':>10}{'p99 ms':>10}{'mean ms':>10}")
     for name, values in timings.items():
         ms = [v * 1000 for v in values]

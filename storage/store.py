@@ -61,7 +61,9 @@ class Store:
             raise StorageError(f"{self.path} is not a usable voiceloop database: {e}") from e
 
     def close(self) -> None:
-        self.db.close()
+        # Under the lock, so a write still running on another thread finishes first.
+        with self._lock:
+            self.db.close()
 
     def table(self, name: str) -> Table:
         return self.db.table(name)
