@@ -1,7 +1,7 @@
-"""JSONL files: written byte-for-byte reproducibly, read back with line-numbered errors."""
+"""JSONL files: written byte-for-byte reproducibly, checked line by line with line numbers."""
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -14,34 +14,11 @@ from curation.tokens import count_chat_tokens
 # The longest example any known base model accepts, for the cheap size check.
 LARGEST_TOKEN_LIMIT = max(limit for limit, _ in OPENAI_MODELS.values())
 
-# Checks a parsed line and returns what is wrong with it (empty when valid).
-LineCheck = Callable[[object], list[str]]
-
 
 def dumps_jsonl(lines: Iterable[object]) -> bytes:
     """One JSON object per line, in real UTF-8. Callers build every object in a
     fixed key order, so equal data gives equal bytes, file hashes and dataset ids."""
     return b"".join(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n" for line in lines)
-
-
-def read_jsonl(path: Path, check: LineCheck) -> list[object]:
-    """Parse and check every line; the first bad one stops with file:line."""
-    text = _read(path)
-    lines: list[object] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            raise CurationError(f"{path}:{number}: blank line; JSONL needs one object per line")
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise CurationError(f"{path}:{number}: not JSON ({e.msg}, column {e.colno})") from e
-        problems = check(line)
-        if problems:
-            raise CurationError(f"{path}:{number}: {'; '.join(problems)}")
-        lines.append(line)
-    if not lines:
-        raise CurationError(f"{path}: the file has no examples")
-    return lines
 
 
 @dataclass

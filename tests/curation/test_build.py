@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from curation.build import build_dataset
-from curation.chat_format import chat_problems, preference_problems
 from curation.dataset_files import (
     DPO_TRAIN,
     DPO_VALIDATION,
@@ -16,11 +15,19 @@ from curation.dataset_files import (
     VALIDATION,
 )
 from curation.errors import CurationError
-from curation.jsonl import read_jsonl
+from curation.jsonl import check_training_file
 from curation.pipeline import CurationConfig
 from storage import Reply, Store
 from storage.datasets import dataset_versions
 from tests.curation.factories import SYSTEM, distinct
+
+
+def checked_lines(path: Path, kind: str) -> list[object]:
+    """The file's lines, after `voiceloop validate`'s check finds nothing wrong."""
+    check = check_training_file(path)
+    assert (check.problems, check.kind) == ([], kind)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
 
 CONFIG = CurationConfig(
     system_prompt=SYSTEM, base_model="gpt-4.1-mini-2025-04-14", validation_share=0.2
@@ -50,14 +57,14 @@ def test_build_writes_valid_files_and_records_them(tmp_path: Path) -> None:
     assert {TRAIN, VALIDATION} < names
     assert len(names & {DPO_TRAIN, DPO_VALIDATION}) == 1
     assert version.preference_pairs == 1
-    train = read_jsonl(folder / TRAIN, chat_problems)
-    validation = read_jsonl(folder / VALIDATION, chat_problems)
+    train = checked_lines(folder / TRAIN, "chat")
+    validation = checked_lines(folder / VALIDATION, "chat")
     assert len(train) + len(validation) == 30
     assert (version.train_examples, version.validation_examples) == (len(train), len(validation))
     for name, sha in version.files.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha
         if name.startswith("dpo_"):
-            assert read_jsonl(folder / name, preference_problems)
+            assert checked_lines(folder / name, "dpo")
     report = json.loads((folder / REPORT).read_text(encoding="utf-8"))
     assert report["examples"] == {"train": len(train), "validation": len(validation)}
     assert version.report == report
@@ -102,16 +109,3 @@ def test_an_unwritable_folder_is_one_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(CurationError, match=r"cannot write the dataset .*--out"):
         build_dataset(rated_store(), CONFIG, blocker)
-
-
-def test_read_jsonl_names_the_bad_line(tmp_path: Path) -> None:
-    path = tmp_path / "train.jsonl"
-    good = json.dumps(
-        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
-    )
-    path.write_text(f"{good}\n{{oops\n", encoding="utf-8")
-    with pytest.raises(CurationError, match=r"train.jsonl:2: not JSON"):
-        read_jsonl(path, chat_problems)
-    path.write_text(f"{good}\n" + json.dumps({"messages": [{"role": "user", "content": "x"}]}))
-    with pytest.raises(CurationError, match=r"train.jsonl:2: the last message is not from the"):
-        read_jsonl(path, chat_problems)
