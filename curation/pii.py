@@ -87,8 +87,8 @@ BUILT_IN: tuple[PiiRule, ...] = (
         # Needs a separator, parentheses or a leading +: a bare run of digits
         # is more often an order number or a timestamp than a phone number.
         re.compile(
-            r"(?<![\w+-])(?<!\d\.)(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?"
-            r"\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w-])(?!\.\d)"
+            r"(?<![\w+-])(?<!\d\.)(?:\+?\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?"
+            r"\d{1,4}(?:[ .-]\d{2,8}){1,4}(?![\w-])(?!\.\d)"
             r"|(?<![\w+])\+\d{8,15}\b"
         ),
         lambda text: _digit_count(9, 15)(text) and _not_a_date(text),
@@ -97,7 +97,7 @@ BUILT_IN: tuple[PiiRule, ...] = (
     PiiRule(
         "ip",
         re.compile(
-            r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
+            r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\d|\.\d)"
         ),
         needs_digit=True,
     ),

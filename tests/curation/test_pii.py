@@ -129,3 +129,25 @@ def test_scrubbing_texts_together_is_scrubbing_each(texts: list[str]) -> None:
     together, each = Scrubber.with_extra([]), Scrubber.with_extra([])
     assert together.scrub_all(texts) == [each.scrub(text) for text in texts]
     assert list(together.counts.items()) == list(each.counts.items())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 1-800-555-1234 now",
+        "call 1.555.123.4567",
+        "call +44 7700 900123",
+        "ring 07700 900123",
+        "+49 30 1234567",
+        "call +33 1 23 45 67 89",
+        "call 1 (555) 123-4567",
+    ],
+)
+def test_common_phone_formats_are_scrubbed_whole(text: str) -> None:
+    scrubbed = Scrubber.with_extra([]).scrub(text)
+    assert "[phone]" in scrubbed
+    assert not any(ch.isdigit() for ch in scrubbed)
+
+
+def test_an_ip_address_ending_a_sentence_is_scrubbed() -> None:
+    assert Scrubber.with_extra([]).scrub("ip 10.0.0.1.") == "ip [ip]."
