@@ -78,6 +78,9 @@ def _line_problems(
         line = json.loads(text)
     except json.JSONDecodeError as e:
         return [f"not JSON ({e.msg}, column {e.colno})"]
+    except (ValueError, RecursionError) as e:
+        # Integers longer than Python converts, or nesting deeper than it parses.
+        return [f"not JSON Python can read ({type(e).__name__})"]
     kind = _kind(line)
     if kind is None:
         return ['neither a chat line ("messages") nor a DPO line ("input")']

@@ -166,7 +166,7 @@ def _superseded(labeled: LabeledReply) -> list[Rejection]:
         return []
     chosen = chosen_correction(corrections)
     return [
-        Rejection(labeled.key, "superseded_correction", f"by {c.user}; a newer one is used")
+        Rejection(labeled.key, "superseded_correction", "a newer correction is used")
         for c in corrections
         if c is not chosen
     ]

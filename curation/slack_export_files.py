@@ -153,5 +153,6 @@ def read_json(files: ExportFiles, name: str) -> Any:
         return json.loads(data)
     except json.JSONDecodeError as e:
         raise MalformedFileError(f"not valid JSON (line {e.lineno}, column {e.colno})") from e
-    except (UnicodeDecodeError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:
+        # Also UnicodeDecodeError, and integers longer than Python converts.
         raise MalformedFileError(f"not valid JSON ({type(e).__name__})") from e

@@ -145,9 +145,14 @@ def _reactions(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(found)
 
 
+# Slack ts values are seconds since 1970 with microseconds; anything past this
+# (year 9999) or not finite cannot be one, and would break date arithmetic.
+_LATEST_TS = 253_402_300_799
+
+
 def _is_timestamp(value: str) -> bool:
     try:
-        return float(value) >= 0
+        return 0 <= float(value) <= _LATEST_TS
     except ValueError:
         return False
 

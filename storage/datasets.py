@@ -29,14 +29,19 @@ class DatasetVersion:
 
 
 def record_dataset(store: Store, version: DatasetVersion) -> DatasetVersion:
-    """Record a version once; recording the same id again returns the first row."""
+    """Record a version once; recording the same id again keeps the first row but
+    points it at the folder just written."""
     row = dict(vars(version))
     row["files"] = json.dumps(version.files, sort_keys=True)
     row["report"] = json.dumps(version.report, ensure_ascii=False)
     row["created_at"] = version.created_at or now()
     # The Store's lock: listeners write from a thread pool on the same connection.
     with store._lock, store.db.atomic():
-        store.table("datasets").insert(row, ignore=True)
+        table = store.table("datasets")
+        table.insert(row, ignore=True)
+        # The same files may have been written to another folder since; the
+        # recorded path is where they are now.
+        table.update(version.id, {"path": version.path})
     found = dataset_version(store, version.id)
     assert found is not None
     return found

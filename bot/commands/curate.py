@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
@@ -131,7 +132,8 @@ def _stage_bars() -> Iterator[StageBars | None]:
 def print_summary(console: Console, result: "BuildResult", *, dry_run: bool) -> None:
     curated = result.curated
     if result.version is not None:
-        console.print(f"Dataset [bold]{result.version.id}[/] in {result.version.path}")
+        # The path is the user's own text: "[" in it must not read as markup.
+        console.print(f"Dataset [bold]{result.version.id}[/] in {escape(result.version.path)}")
     elif dry_run:
         console.print("Dry run: nothing written.")
     kept = Table(title=f"{curated.replies:,} replies", title_justify="left", box=None)

@@ -52,3 +52,14 @@ def test_an_empty_file_has_no_examples(tmp_path: Path) -> None:
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"")
     assert check_training_file(path).problems == [f"{path}: the file has no examples"]
+
+
+def test_json_python_cannot_read_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    huge_number = b'{"messages": [], "n": ' + b"9" * 5000 + b"}"
+    deep = b"[" * 100_000
+    check = check_training_file(write(tmp_path, huge_number, deep))
+    assert [p.split(": ", 1)[0] for p in check.problems] == [
+        f"{tmp_path / 'train.jsonl'}:1",
+        f"{tmp_path / 'train.jsonl'}:2",
+    ]
+    assert all("not JSON" in p for p in check.problems)

@@ -463,3 +463,14 @@ def test_an_import_that_fails_midway_writes_nothing() -> None:
     with pytest.raises(sqlite3.IntegrityError):
         store.import_history([reply], [orphan])
     assert list(store.replies()) == []
+
+
+def test_a_ts_no_clock_can_show_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    messages: list[Any] = [
+        human("100.000000", "Do you ship to Norway?"),
+        bot("inf", "We do."),
+        bot("99999999999999", "We do."),
+        bot("101.000000", "We do, in 3 to 5 days."),
+    ]
+    report = read(write_folder(tmp_path / "export", export({"2024-03-01": messages})))
+    assert [r.ts for r in report.replies] == ["101.000000"]

@@ -54,3 +54,11 @@ def test_versions_list_oldest_first_and_allow_no_price() -> None:
     versions = dataset_versions(store)
     assert [v.id for v in versions] == ["v1", "v2"]
     assert versions[1].estimated_cost_usd is None
+
+
+def test_recording_the_same_files_again_points_at_the_newest_folder() -> None:
+    store = Store(":memory:")
+    prompt = store.ensure_prompt("Be Brightside.", "post_training")
+    record_dataset(store, version("v1", prompt.id, path="/tmp/old/v1"))
+    again = record_dataset(store, version("v1", prompt.id, path="datasets/v1"))
+    assert again.path == "datasets/v1"
