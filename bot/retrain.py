@@ -52,12 +52,7 @@ def summary(result: BuildResult) -> str:
             f"examples ({curated.train_tokens + curated.validation_tokens:,} tokens), "
             f"{version.preference_pairs:,} preference pairs"
         )
-        estimate = curated.estimate
-        cost = "no per-token price" if estimate.usd is None else f"about ${estimate.usd:,.2f}"
-        lines.append(
-            f"• Training {curated.model.name} for {estimate.epochs} epochs: "
-            f"{estimate.billed_tokens:,} billed tokens, {cost}"
-        )
+        lines.append(f"• {curated.estimate.describe(curated.model.name).capitalize()}")
     if curated.rejections:
         top = list(curated.rejection_counts.items())[:5]
         reasons = ", ".join(f"{reason} ({count:,})" for reason, count in top)

@@ -21,6 +21,14 @@ class TrainingEstimate:
     billed_tokens: int
     usd: float | None
 
+    def describe(self, model: str) -> str:
+        """One line for people, the same in the CLI summary and in Slack."""
+        cost = "no per-token price (self-hosted)" if self.usd is None else f"about ${self.usd:,.2f}"
+        return (
+            f"training {model} for {self.epochs} epochs × {self.tokens_per_epoch:,} tokens = "
+            f"{self.billed_tokens:,} billed tokens, {cost}"
+        )
+
     def as_json(self) -> dict[str, object]:
         return {
             "epochs": self.epochs,

@@ -102,11 +102,3 @@ def _kind(line: object) -> str | None:
     if isinstance(line, Mapping) and "input" in line:
         return "dpo"
     return None
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or type(e).__name__
-        raise CurationError(f"{path}: cannot read it ({reason})") from e

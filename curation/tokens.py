@@ -77,10 +77,6 @@ def count_tokens(text: str, model: str) -> int:
     return len(encoding_for(model).encode_ordinary(text))
 
 
-def count_tokens_batch(texts: list[str], model: str) -> list[int]:
-    return [len(ids) for ids in encoding_for(model).encode_ordinary_batch(texts)]
-
-
 def truncate_to_tokens(text: str, limit: int, model: str, *, keep: str = "head") -> str:
     """Cut `text` to at most `limit` tokens, keeping its start (or its end).
 

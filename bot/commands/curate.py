@@ -154,12 +154,7 @@ def print_summary(console: Console, result: "BuildResult", *, dry_run: bool) -> 
         f"{len(curated.validation_pairs):,}",
     )
     console.print(kept)
-    estimate = curated.estimate
-    cost = "no per-token price (self-hosted)" if estimate.usd is None else f"≈ ${estimate.usd:,.2f}"
-    console.print(
-        f"Training on {curated.model.name}: {estimate.epochs} epochs × "
-        f"{estimate.tokens_per_epoch:,} tokens = {estimate.billed_tokens:,} billed tokens, {cost}"
-    )
+    console.print(curated.estimate.describe(curated.model.name).capitalize(), markup=False)
     if curated.scrubbed:
         scrubbed = ", ".join(f"{n:,} {kind}" for kind, n in curated.scrubbed.items())
         console.print(f"Scrubbed: {scrubbed}", markup=False)

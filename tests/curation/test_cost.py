@@ -47,3 +47,14 @@ def test_estimate() -> None:
     assert estimate_training([100] * 40, facts, epochs=7).billed_tokens == 28_000
     local = estimate_training([100], base_model_facts("llama-3.1-8b"))
     assert local.usd is None
+
+
+def test_the_readmes_worked_example_as_people_read_it() -> None:
+    # 100,000 tokens × 3 epochs at $0.008 / 1K tokens = $2.40.
+    estimate = estimate_training([1_000] * 100, base_model_facts("gpt-3.5-turbo-0125"), epochs=3)
+    assert estimate.describe("gpt-3.5-turbo-0125") == (
+        "training gpt-3.5-turbo-0125 for 3 epochs × 100,000 tokens = "
+        "300,000 billed tokens, about $2.40"
+    )
+    local = estimate_training([100], base_model_facts("llama-3.1-8b"))
+    assert local.describe("llama-3.1-8b").endswith("no per-token price (self-hosted)")
