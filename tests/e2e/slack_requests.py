@@ -98,25 +98,9 @@ def command_body(
     )
 
 
-def mention(
-    text: str,
-    *,
-    channel: str = "C1",
-    user: str = "U1",
-    ts: str | None = None,
-    thread_ts: str | None = None,
-) -> dict[str, Any]:
-    event = {
-        "type": "app_mention",
-        "channel": channel,
-        "user": user,
-        "text": text,
-        "ts": ts or next_ts(),
-        "channel_type": "channel",
-    }
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
+def mention(text: str, **fields: Any) -> dict[str, Any]:
+    """An app_mention event; the same fields as `message`."""
+    return {**message(text, **fields), "type": "app_mention"}
 
 
 def message(
