@@ -1,8 +1,7 @@
 """/retrain's work: build a dataset version from the ratings and describe it for Slack."""
 
-import sys
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from curation.build import BuildResult, build_dataset
@@ -22,9 +21,6 @@ class Retrainer:
 
     def __post_init__(self) -> None:
         self._running = threading.Lock()
-        # Never fork worker processes from inside the threaded bot: a lock held
-        # by another thread at fork time would stay held in the child forever.
-        self.config = replace(self.config, parallel_from=sys.maxsize)
 
     def run(self) -> BuildResult:
         if not self._running.acquire(blocking=False):

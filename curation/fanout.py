@@ -12,6 +12,7 @@ run gives exactly what one process would.
 import multiprocessing
 import os
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -111,8 +112,14 @@ def chunk_ranges(total: int, chunk: int, workers: int) -> list[tuple[int, int]]:
 
 def _can_fork() -> bool:
     # Forking is what makes this cheap, and it is only safe on Linux (macOS
-    # system libraries may crash in a forked child).
-    return sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
+    # system libraries may crash in a forked child) and from a process with
+    # one thread: a lock another thread holds at fork time (the running bot's
+    # tokenizer, a socket) stays held in the child forever.
+    return (
+        sys.platform.startswith("linux")
+        and (os.cpu_count() or 1) > 1
+        and threading.active_count() == 1
+    )
 
 
 def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen) -> None:

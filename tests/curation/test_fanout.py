@@ -1,10 +1,12 @@
 """Screening in worker processes gives exactly what one process gives."""
 
+import threading
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from curation import fanout
 from curation.chat_jsonl import dumps_chat_jsonl
 from curation.dataset_files import data_files
 from curation.examples import LabeledReply
@@ -53,6 +55,13 @@ def screen() -> ReplyScreen:
     )
 
 
+@pytest.fixture
+def lone_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lets these tests fork even if an earlier test left a daemon thread behind."""
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+
+
+@pytest.mark.usefixtures("lone_thread")
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_screen_like_one_process(workers: int) -> None:
     alone, forked = screen(), screen()
@@ -87,6 +96,7 @@ def test_each_example_carries_its_band_keys_and_jsonl_line() -> None:
     assert b"".join(lines) == dumps_chat_jsonl(s.example.messages for s in screened if s.example)
 
 
+@pytest.mark.usefixtures("lone_thread")
 def test_curating_with_workers_writes_the_same_dataset() -> None:
     alone = curate(replies(), CONFIG)
     forked = curate(replies(), replace(CONFIG, parallel_from=0))
@@ -104,3 +114,19 @@ def test_progress_reports_every_stage_to_its_end() -> None:
     assert len(last) == 3
     assert heard[0][1:] == (0, 60)
     assert all(done == total for done, total in last.values())
+
+
+def test_no_worker_is_forked_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("forked from a threaded process")
+
+    monkeypatch.setattr(fanout, "ProcessPoolExecutor", refuse)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        screened = list(screen_all(replies(), screen(), lambda n: None, parallel_from=0))
+    finally:
+        stop.set()
+        other.join()
+    assert len(screened) == 60
