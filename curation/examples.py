@@ -1,7 +1,7 @@
 """What the dataset pipeline passes along: labeled replies in, examples and rejections out."""
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from storage.records import Correction, Reply, Vote
 
@@ -33,8 +33,12 @@ def reply_key(channel: str, ts: str) -> str:
     return f"{channel}/{ts}"
 
 
-@dataclass(frozen=True)
-class ChatMessage:
+class ChatMessage(NamedTuple):
+    """One message of a chat example. A named tuple, like Example and
+    Rejection: curation makes them by the hundred thousand, and a tuple is
+    three times quicker to make than a frozen dataclass and far cheaper to
+    send back from a worker process."""
+
     role: Role
     content: str
     # 0 on earlier assistant turns: they were never rated, so the model should
@@ -48,8 +52,7 @@ class ChatMessage:
         return message
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """One chat-format training example whose last message is the rated target."""
 
     key: str
@@ -72,8 +75,7 @@ class Example:
         return self.messages[-2].content
 
 
-@dataclass(frozen=True)
-class Rejection:
+class Rejection(NamedTuple):
     """Why a reply did not become a training example (one line in the report)."""
 
     key: str

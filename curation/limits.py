@@ -5,7 +5,6 @@ the oldest context turns go first, and only an example whose question and
 reply alone are too long is refused.
 """
 
-from dataclasses import replace
 from itertools import accumulate
 
 from curation.examples import ChatMessage, Example, Rejection, Sifted
@@ -66,7 +65,7 @@ def fit_example(example: Example, counts: list[int], limit: int) -> Example | Re
     if tokens > limit:
         return too_long(example.key, tokens, limit)
     messages = example.messages[:1] + example.messages[1 + dropped :]
-    return replace(example, messages=messages, tokens=tokens)
+    return example._replace(messages=messages, tokens=tokens)
 
 
 def context_to_drop(counts: list[int], limit: int) -> tuple[int, int]:

@@ -1,7 +1,6 @@
 """Exact and near repeats: one survives, and the right one."""
 
 import random
-from dataclasses import replace
 
 from curation.dedup import dedup_text, deduplicate
 from curation.examples import ChatMessage, Example
@@ -68,7 +67,7 @@ def test_the_same_answer_to_a_different_question_is_kept() -> None:
 
 
 def test_similarity_one_only_drops_exact_repeats() -> None:
-    reworded = replace(example("C/2"), messages=example("C/2", answer=ANSWER + " Truly.").messages)
+    reworded = example("C/2")._replace(messages=example("C/2", answer=ANSWER + " Truly.").messages)
     assert len(deduplicate([example("C/1"), reworded], 1.0).kept) == 2
 
 
