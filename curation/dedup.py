@@ -13,10 +13,9 @@ from functools import cache
 
 from curation.examples import Example, Rejection, Sifted
 from curation.minhash import SHINGLE, U64, band_keys, bands_for, gram_ids, sharing_a_band
+from curation.words import ascii_words
 
 _WORD = re.compile(r"\w+")
-# Every byte that is not an ASCII word character becomes a space.
-_ASCII_WORDS = bytes(c if chr(c).isascii() and re.match(r"\w", chr(c)) else 32 for c in range(256))
 
 
 def survivors_first(examples: Sequence[Example]) -> list[Example]:
@@ -98,7 +97,7 @@ def dedup_text(example: Example) -> bytes:
     if text.isascii():
         # The same words as below, a few times faster: for ASCII, \\w is
         # [A-Za-z0-9_] and casefold() is lower().
-        joined = b" ".join(text.lower().encode("ascii").translate(_ASCII_WORDS).split())
+        joined = b" ".join(ascii_words(text))
     else:
         joined = " ".join(_WORD.findall(text.casefold())).encode("utf-8")
     # Padded so even a tiny text has one whole 5-gram.

@@ -18,8 +18,15 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Literal, cast
 
-from curation.examples import ChatMessage, Example, ExampleSource, LabeledReply, Role
-from curation.screening import ReplyScreen, Screened
+from curation.examples import (
+    ChatMessage,
+    Example,
+    ExampleSource,
+    LabeledReply,
+    Rejection,
+    Role,
+)
+from curation.screening import ReplyScreen, ScreenedChunk
 
 # Below this many replies, starting workers and shipping results back costs
 # more than it saves.
@@ -43,8 +50,20 @@ _inherited: tuple[Sequence[LabeledReply], ReplyScreen] | None = None
 # tuple in C, while a named tuple costs a Python call each way.
 _Message = tuple[Role, str, Literal[0, 1] | None]
 _Example = tuple[str, str, ExampleSource, tuple[_Message, ...], int, str, str | None, int]
-_Packed = tuple[Screened, _Example | None, _Example | None]
-_Chunk = tuple[list[Screened], Counter[str]]
+_Rejection = tuple[str, str, str]
+# A ScreenedChunk with its named tuples made plain, field for field.
+_Packed = tuple[
+    Counter[str],
+    list[_Rejection],
+    list[_Example],
+    list[int],
+    list[bytes],
+    bytearray,
+    list[bytes],
+    int,
+    list[_Rejection],
+    list[_Example],
+]
 
 
 def screen_all(
@@ -55,12 +74,13 @@ def screen_all(
     parallel_from: int = PARALLEL_FROM,
     workers: int = WORKERS,
     chunk: int = CHUNK,
-) -> Iterator[Screened]:
-    """Every reply screened, in order; scrub counts end up in `screen.scrubber`."""
+) -> Iterator[ScreenedChunk]:
+    """Every reply screened, a chunk at a time and in order; scrub counts end
+    up in `screen.scrubber`."""
     if len(replies) < parallel_from or workers < 2 or not _can_fork():
         for start in range(0, len(replies), chunk):
             stop = min(start + chunk, len(replies))
-            yield from screen.screen_many(replies[start:stop])
+            yield screen.screen_many(replies[start:stop])
             done(stop)
         return
     ranges = chunk_ranges(len(replies), chunk, workers)
@@ -73,8 +93,8 @@ def screen_all(
         initializer=_inherit,
         initargs=(replies, screen),
     ) as pool:
-        sent: dict[int, Future[tuple[list[_Packed], Counter[str]]]] = {}
-        mine: dict[int, _Chunk] = {}
+        sent: dict[int, Future[tuple[_Packed, Counter[str]]]] = {}
+        mine: dict[int, tuple[ScreenedChunk, Counter[str]]] = {}
         claimed = 0
         for index, (_, stop) in enumerate(ranges):
             while index not in mine and not (index in sent and sent[index].done()):
@@ -91,11 +111,11 @@ def screen_all(
                 screened, scrubbed = mine.pop(index)
             else:
                 packed, scrubbed = sent.pop(index).result()
-                screened = list(map(_unpacked, packed))
+                screened = _unpacked(packed)
             # Counters merged in reply order keep the kinds in the order a
             # single process would first have met them.
             screen.scrubber.counts.update(scrubbed)
-            yield from screened
+            yield screened
             done(stop)
 
 
@@ -127,7 +147,9 @@ def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen) -> None:
     _inherited = (replies, screen)
 
 
-def _screened_apart(screen: ReplyScreen, replies: Sequence[LabeledReply]) -> _Chunk:
+def _screened_apart(
+    screen: ReplyScreen, replies: Sequence[LabeledReply]
+) -> tuple[ScreenedChunk, Counter[str]]:
     """Replies screened with their scrub counts kept apart, for merging in order."""
     counts = screen.scrubber.counts
     screen.scrubber.counts = Counter()
@@ -137,36 +159,55 @@ def _screened_apart(screen: ReplyScreen, replies: Sequence[LabeledReply]) -> _Ch
         screen.scrubber.counts = counts
 
 
-def _screen_range(start: int, stop: int) -> tuple[list[_Packed], Counter[str]]:
+def _screen_range(start: int, stop: int) -> tuple[_Packed, Counter[str]]:
     assert _inherited is not None, "a worker starts with _inherit"
     replies, screen = _inherited
     screened, counts = _screened_apart(screen, replies[start:stop])
-    return [_packed(s) for s in screened], counts
+    return _packed(screened), counts
 
 
-def _packed(screened: Screened) -> _Packed:
-    bare = screened._replace(example=None, loser=None)
-    return bare, _example_values(screened.example), _example_values(screened.loser)
+def _packed(chunk: ScreenedChunk) -> _Packed:
+    return (
+        chunk.labels,
+        _rejection_values(chunk.rejections),
+        list(map(_example_values, chunk.examples)),
+        chunk.target_tokens,
+        chunk.dedup_texts,
+        chunk.sketches,
+        chunk.lines,
+        chunk.trimmed,
+        _rejection_values(chunk.too_long),
+        list(map(_example_values, chunk.losers)),
+    )
 
 
-def _unpacked(packed: _Packed) -> Screened:
-    bare, example, loser = packed
-    if example is None and loser is None:
-        return bare
-    return bare._replace(example=_example_from(example), loser=_example_from(loser))
+def _unpacked(packed: _Packed) -> ScreenedChunk:
+    labels, rejections, examples, tokens, texts, sketches, lines, trimmed, too_long, losers = packed
+    return ScreenedChunk(
+        labels,
+        list(map(Rejection._make, rejections)),
+        list(map(_example_from, examples)),
+        tokens,
+        texts,
+        sketches,
+        lines,
+        trimmed,
+        list(map(Rejection._make, too_long)),
+        list(map(_example_from, losers)),
+    )
 
 
-def _example_values(example: Example | None) -> _Example | None:
-    if example is None:
-        return None
+def _rejection_values(rejections: list[Rejection]) -> list[_Rejection]:
+    return cast(list[_Rejection], list(map(tuple, rejections)))
+
+
+def _example_values(example: Example) -> _Example:
     key, thread, source, messages, net_votes, created_at, rejected, tokens = example
     plain = cast(tuple[_Message, ...], tuple(map(tuple, messages)))
     return key, thread, source, plain, net_votes, created_at, rejected, tokens
 
 
-def _example_from(values: _Example | None) -> Example | None:
-    if values is None:
-        return None
+def _example_from(values: _Example) -> Example:
     key, thread, source, plain, net_votes, created_at, rejected, tokens = values
     messages = tuple(map(ChatMessage._make, plain))
     return Example(key, thread, source, messages, net_votes, created_at, rejected, tokens)

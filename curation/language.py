@@ -1,8 +1,8 @@
 """Is a reply in the team's language? A cheap answer first, a classifier when unsure."""
 
-import re
-
 import py3langid
+
+from curation.words import ascii_words
 
 # Too few words to judge: "Yep, on it." reads as several languages.
 MIN_WORDS = 6
@@ -42,21 +42,30 @@ _ENGLISH_MARKERS = frozenset(
     }
 )
 
-_ENGLISH_MARKER_WORDS = re.compile(
-    r"\b(?:" + "|".join(sorted(_ENGLISH_MARKERS)) + r")\b", re.IGNORECASE
-)
+# The same words as they come out of curation.words.
+_ENGLISH_MARKER_BYTES = frozenset(word.encode("ascii") for word in _ENGLISH_MARKERS)
 
 
-def detected_language(text: str, expected: str) -> str | None:
+def detected_language(
+    text: str,
+    expected: str,
+    *,
+    words: list[str] | None = None,
+    ascii_runs: list[bytes] | None = None,
+) -> str | None:
     """The language code the reply is in when it is clearly not `expected`;
-    None when it is `expected` or too short to tell."""
-    words = text.split()
+    None when it is `expected` or too short to tell. `words` (text.split())
+    and `ascii_runs` (curation.words.ascii_words of an ASCII text) may be
+    given where they were made already."""
+    if words is None:
+        words = text.split()
     if len(words) < MIN_WORDS:
         return None
     if expected == "en" and text.isascii():
-        # One pass of C-level matching; a second hit is all that is needed.
-        hits = _ENGLISH_MARKER_WORDS.finditer(text)
-        if next(hits, None) is not None and next(hits, None) is not None:
+        if ascii_runs is None:
+            ascii_runs = ascii_words(text)
+        # Counted in C: a word is a marker or it is not.
+        if sum(map(_ENGLISH_MARKER_BYTES.__contains__, ascii_runs)) >= 2:
             return None
     # The model ships inside the package; py3langid loads it (half a second)
     # the first time a reply needs it.

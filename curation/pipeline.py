@@ -21,7 +21,7 @@ from curation.gc_pause import collector_paused
 from curation.labels import LabelPolicy
 from curation.preferences import PreferencePair, preference_pairs
 from curation.rules import CurationRules
-from curation.screening import ReplyScreen
+from curation.screening import ReplyScreen, ScreenedChunk
 from curation.split import split_by_thread
 
 # OpenAI refuses a fine-tuning job with fewer training examples than this.
@@ -137,68 +137,46 @@ def _curate(
         rules=config.rules,
         policy=config.policy,
     )
-    labels: Counter[str] = Counter()
-    rejections: list[Rejection] = []
-    candidates: list[Example] = []
-    texts: list[bytes] = []
-    sketches: list[bytes] = []
-    lines: list[bytes] = []
-    target_tokens: dict[str, int] = {}
-    too_long: list[Rejection] = []
-    # Replies voted bad: the losing side of a pair when a kept reply answered
-    # the same prompt.
-    losers: list[Example] = []
-    trimmed = 0
     total = len(replies)
     report(SCREEN, 0, total)
-    screened_all = screen_all(
+    screened = ScreenedChunk()
+    for chunk in screen_all(
         replies,
         screen,
         lambda done: report(SCREEN, done, total),
         workers=config.workers,
         parallel_from=config.parallel_from,
-    )
-    for screened in screened_all:
-        labels[screened.label] += 1
-        rejections += screened.rejections
-        if screened.example is not None:
-            candidates.append(screened.example)
-            texts.append(screened.dedup_text)
-            sketches.append(screened.sketch)
-            lines.append(screened.line)
-            target_tokens[screened.example.key] = screened.target_tokens
-            trimmed += screened.trimmed
-        elif screened.too_long is not None:
-            too_long.append(screened.too_long)
-        elif screened.loser is not None:
-            losers.append(screened.loser)
+    ):
+        screened.extend(chunk)
+    candidates = screened.examples
 
     report(DEDUP, 0, 1)
-    keys = np.frombuffer(b"".join(sketches), dtype=np.uint64)
-    keys = keys.reshape(len(sketches), screen.bands[0])
-    unique = deduplicate(candidates, config.rules.dedup.similarity, texts, keys)
+    keys = np.frombuffer(screened.sketches, dtype=np.uint64)
+    keys = keys.reshape(len(candidates), screen.bands[0])
+    unique = deduplicate(candidates, config.rules.dedup.similarity, screened.dedup_texts, keys)
     report(DEDUP, 1, 1)
-    rejections += too_long + unique.rejected
+    rejections = screened.rejections + screened.too_long + unique.rejected
     kept = sorted(unique.kept, key=lambda e: (e.created_at, e.key))
     report(SPLIT, 0, 1)
     train, validation = split_by_thread(kept, config.validation_share)
+    target_tokens = dict(zip([e.key for e in candidates], screened.target_tokens, strict=True))
     pairs, too_long_pairs = preference_pairs(
-        kept, losers, model.example_token_limit, config.base_model, target_tokens
+        kept, screened.losers, model.example_token_limit, config.base_model, target_tokens
     )
     report(SPLIT, 1, 1)
     held = {e.key for e in validation}
-    jsonl_lines = {e.key: line for e, line in zip(candidates, lines, strict=True)}
+    jsonl_lines = dict(zip([e.key for e in candidates], screened.lines, strict=True))
     return CuratedDataset(
         model=model,
         replies=len(replies),
-        labels=dict(labels.most_common()),
+        labels=dict(screened.labels.most_common()),
         train=train,
         validation=validation,
         train_pairs=[p for p in pairs if p.key not in held],
         validation_pairs=[p for p in pairs if p.key in held],
         rejections=rejections,
         scrubbed=dict(screen.scrubber.counts.most_common()),
-        trimmed=trimmed,
+        trimmed=screened.trimmed,
         pairs_too_long=too_long_pairs,
         estimate=estimate_training([e.tokens for e in train], model, config.epochs),
         validation_share=config.validation_share,

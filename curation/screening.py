@@ -5,7 +5,9 @@ scrubbed and with its token count, instead of being copied at every stage.
 What needs the other replies (repeats, the split, pairs) happens afterwards.
 """
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from curation.chat_format import (
@@ -56,10 +58,54 @@ class Screened(NamedTuple):
     trimmed: bool = False
     # A reply voted bad, built like an example: the losing side of a pair.
     loser: Example | None = None
-    # Made by ReplyScreen.screen_many for each example, where it was built:
-    # its LSH band keys as raw uint64s (curation.minhash) and its JSONL line.
-    sketch: bytes = b""
-    line: bytes = b""
+
+
+@dataclass
+class ScreenedChunk:
+    """What became of a run of replies, gathered by kind, each list in reply
+    order: the calling process takes in a whole chunk at a time, not a reply
+    at a time, and workers send chunks back (curation.fanout)."""
+
+    labels: Counter[str] = field(default_factory=Counter)
+    # In report order (see Screened.rejections); too_long ones come later.
+    rejections: list[Rejection] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
+    # For each example, as in Screened: its reply's tokens, its dedup text,
+    # and, made where it was built, its LSH band keys (curation.minhash, a
+    # row of uint64s each) and its JSONL line.
+    target_tokens: list[int] = field(default_factory=list)
+    dedup_texts: list[bytes] = field(default_factory=list)
+    sketches: bytearray = field(default_factory=bytearray)
+    lines: list[bytes] = field(default_factory=list)
+    trimmed: int = 0
+    too_long: list[Rejection] = field(default_factory=list)
+    losers: list[Example] = field(default_factory=list)
+
+    def add(self, screened: Screened) -> None:
+        self.labels[screened.label] += 1
+        self.rejections += screened.rejections
+        if screened.example is not None:
+            self.examples.append(screened.example)
+            self.target_tokens.append(screened.target_tokens)
+            self.dedup_texts.append(screened.dedup_text)
+            self.trimmed += screened.trimmed
+        elif screened.too_long is not None:
+            self.too_long.append(screened.too_long)
+        elif screened.loser is not None:
+            self.losers.append(screened.loser)
+
+    def extend(self, other: "ScreenedChunk") -> None:
+        """`other`'s replies added after this chunk's."""
+        self.labels.update(other.labels)
+        self.rejections += other.rejections
+        self.examples += other.examples
+        self.target_tokens += other.target_tokens
+        self.dedup_texts += other.dedup_texts
+        self.sketches += other.sketches
+        self.lines += other.lines
+        self.trimmed += other.trimmed
+        self.too_long += other.too_long
+        self.losers += other.losers
 
 
 class ReplyScreen:
@@ -91,20 +137,18 @@ class ReplyScreen:
             # Not ASCII, so it always reaches the classifier.
             detected_language("Ceci n'est qu'une phrase d'essai, écrite en français.", "en")
 
-    def screen_many(self, replies: Sequence[LabeledReply]) -> list[Screened]:
+    def screen_many(self, replies: Sequence[LabeledReply]) -> ScreenedChunk:
         """Each reply screened, and each example's band keys and JSONL line
         made too: in bulk, and in the worker that built the examples."""
-        screened = [self.screen(reply) for reply in replies]
-        built = [i for i, s in enumerate(screened) if s.example is not None]
-        if not built:
-            return screened
-        keys = band_keys([screened[i].dedup_text for i in built], *self.bands)
-        lines = ChatLines()
-        for i, row in zip(built, keys, strict=True):
-            one = screened[i]
-            assert one.example is not None
-            screened[i] = one._replace(sketch=row.tobytes(), line=lines.line(one.example.messages))
-        return screened
+        chunk = ScreenedChunk()
+        add = chunk.add
+        for reply in replies:
+            add(self.screen(reply))
+        if chunk.examples:
+            keys = band_keys(chunk.dedup_texts, *self.bands)
+            chunk.sketches = bytearray(keys.tobytes())
+            chunk.lines = list(map(ChatLines().line, (e.messages for e in chunk.examples)))
+        return chunk
 
     def screen(self, labeled: LabeledReply) -> Screened:
         label = label_reply(labeled, self.policy)

@@ -8,6 +8,7 @@ import regex
 from curation.language import detected_language
 from curation.needles import needles_of
 from curation.rules import CurationRules
+from curation.words import ascii_words
 
 # Code is quoted material: its '#', '**' or '!' say nothing about the voice.
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
@@ -58,6 +59,16 @@ class StyleChecker:
         said = [" ".join(_plain_quotes(p).lower().split()) for p in rules.tone.banned_phrases]
         self._said = tuple(p for p in said if p)
         self._said_ascii = all(p.isascii() for p in self._said)
+        # One word of each phrase (its longest, so its rarest), every one of
+        # which a reply must contain as a word to say any phrase at all: one
+        # set test instead of a dozen substring searches. None when some
+        # phrase has no word to look for.
+        keywords = [max(ascii_words(p), key=len, default=None) for p in self._said]
+        self._keywords = (
+            frozenset(k for k in keywords if k is not None)
+            if self._said_ascii and None not in keywords
+            else None
+        )
         compiled = [(r, re.compile(r.pattern)) for r in rules.rule]
         self._patterns = [(r, pattern, needles_of(pattern)) for r, pattern in compiled]
         allowed = self.format.allowed_emoji
@@ -69,6 +80,8 @@ class StyleChecker:
         body = text.strip()
         prose = _prose(body)
         words = body.split()
+        # Made once for the checks that look for words (see curation.words).
+        runs = ascii_words(body) if body.isascii() else None
         _at_least(found, "too_short", len(body), fmt.min_chars, "characters")
         _at_most(found, "max_chars", len(body), fmt.max_chars, "characters")
         _at_most(found, "max_words", len(words), fmt.max_words, "words")
@@ -86,14 +99,18 @@ class StyleChecker:
             for name, (needle, markdown) in _MARKDOWN.items():
                 if needle in prose and markdown.search(prose):
                     found.append(Violation(name, _MARKDOWN_HINT[name]))
-        if self._banned is not None and self._may_be_banned(body, words):
+        if self._banned is not None and self._may_be_banned(body, words, runs):
             hits = sorted({m.group(0).lower() for m in self._banned.finditer(_plain_quotes(body))})
             if hits:
                 found.append(
                     Violation("banned_phrase", "says " + ", ".join(f'"{h}"' for h in hits))
                 )
         if fmt.language is not None:
-            other = detected_language(prose, fmt.language)
+            other = (
+                detected_language(prose, fmt.language, words=words, ascii_runs=runs)
+                if prose is body
+                else detected_language(prose, fmt.language)
+            )
             if other is not None:
                 found.append(Violation("language", f"reads as '{other}', not '{fmt.language}'"))
         for rule, pattern, needles in self._patterns:
@@ -104,16 +121,21 @@ class StyleChecker:
                 found.append(Violation(rule.name, rule.message or f"{default} {rule.pattern}"))
         return found
 
-    def _may_be_banned(self, body: str, words: list[str]) -> bool:
+    def _may_be_banned(self, body: str, words: list[str], runs: list[bytes] | None) -> bool:
         """False only when no banned phrase can be in the reply.
 
+        A phrase's words are words of any text that says it, so a reply
+        without a single phrase's keyword says none of them (for ASCII: other
+        text has case rules of its own, see below).
         For ASCII text, matching case-insensitively with any whitespace between
         words is exactly a substring test on the lowered words joined by single
         spaces (str.split and the regex's \\s agree on what whitespace is).
         Other text has case rules of its own ("ſ" matches "s"), so the regex decides.
         """
-        if not (self._said_ascii and body.isascii()):
+        if not (self._said_ascii and runs is not None):
             return True
+        if self._keywords is not None and self._keywords.isdisjoint(runs):
+            return False
         said = " ".join(words).lower()
         # A loop, not any(): a generator costs more than a dozen substring tests.
         for phrase in self._said:  # noqa: SIM110

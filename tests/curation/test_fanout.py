@@ -1,6 +1,7 @@
 """Screening in worker processes gives exactly what one process gives."""
 
 import threading
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -15,7 +16,7 @@ from curation.labels import LabelPolicy
 from curation.minhash import band_keys, bands_for
 from curation.pipeline import CurationConfig, curate
 from curation.rules import CurationRules, PiiPattern, ToneRules
-from curation.screening import ReplyScreen
+from curation.screening import ReplyScreen, ScreenedChunk
 from storage.records import ChatTurn
 from tests.curation.factories import SYSTEM, distinct, labeled
 
@@ -35,8 +36,8 @@ def replies() -> list[LabeledReply]:
             labeled(
                 f"{i}.1",
                 text=f"{distinct(i % 45)} {pii}" if i % 9 else "Great question! Bring water.",
-                up=(1, 0, 2, 1, 1)[i % 5],
-                down=(0, 0, 2, 1, 0)[i % 5],
+                up=(1, 0, 2, 1, 1, 0)[i % 6],
+                down=(0, 0, 2, 1, 0, 1)[i % 6],
                 corrections=(distinct(i + 100),) if i % 7 == 0 else (),
                 thread_ts=f"{i % 6}.0",
                 context=(ChatTurn("user", f"ask <@U0{i}> about it"),) if i % 3 == 0 else (),
@@ -66,11 +67,12 @@ def lone_thread(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_workers_screen_like_one_process(workers: int) -> None:
     alone, forked = screen(), screen()
     done: list[int] = []
-    one = list(screen_all(replies(), alone, lambda n: None, parallel_from=10**9))
-    many = list(
+    one = merged(screen_all(replies(), alone, lambda n: None, parallel_from=10**9))
+    many = merged(
         screen_all(replies(), forked, done.append, parallel_from=0, workers=workers, chunk=7)
     )
     assert many == one
+    assert one.examples and one.losers and one.rejections
     assert list(forked.scrubber.counts.items()) == list(alone.scrubber.counts.items())
     assert len(alone.scrubber.counts) >= 3
     assert done == [stop for _, stop in chunk_ranges(60, 7, workers)]
@@ -85,15 +87,20 @@ def test_chunks_cover_every_reply_once_and_shrink_at_the_end() -> None:
     assert sizes == sorted(sizes, reverse=True)
 
 
+def merged(chunks: Iterable[ScreenedChunk]) -> ScreenedChunk:
+    whole = ScreenedChunk()
+    for chunk in chunks:
+        whole.extend(chunk)
+    return whole
+
+
 def test_each_example_carries_its_band_keys_and_jsonl_line() -> None:
-    screened = [s for s in screen().screen_many(replies()) if s.example is not None]
-    assert len(screened) >= 10
-    texts = [s.dedup_text for s in screened]
-    keys = band_keys(texts, *bands_for(RULES.dedup.similarity))
-    assert [s.sketch for s in screened] == [row.tobytes() for row in keys]
+    chunk = screen().screen_many(replies())
+    assert len(chunk.examples) >= 10
+    keys = band_keys(chunk.dedup_texts, *bands_for(RULES.dedup.similarity))
     assert keys.dtype == np.uint64
-    lines = [s.line for s in screened]
-    assert b"".join(lines) == dumps_chat_jsonl(s.example.messages for s in screened if s.example)
+    assert bytes(chunk.sketches) == keys.tobytes()
+    assert b"".join(chunk.lines) == dumps_chat_jsonl(e.messages for e in chunk.examples)
 
 
 @pytest.mark.usefixtures("lone_thread")
@@ -125,8 +132,8 @@ def test_no_worker_is_forked_while_other_threads_run(monkeypatch: pytest.MonkeyP
     other = threading.Thread(target=stop.wait, daemon=True)
     other.start()
     try:
-        screened = list(screen_all(replies(), screen(), lambda n: None, parallel_from=0))
+        screened = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=0))
     finally:
         stop.set()
         other.join()
-    assert len(screened) == 60
+    assert screened.labels.total() == 60
