@@ -26,9 +26,14 @@ def survivors_first(examples: Sequence[Example]) -> list[Example]:
 
 
 def _survivor_order(examples: Sequence[Example]) -> list[int]:
-    order = sorted(range(len(examples)), key=lambda i: examples[i].key)
-    order.sort(key=lambda i: examples[i].created_at, reverse=True)  # stable, like every sort
-    order.sort(key=lambda i: (examples[i].source != "correction", -examples[i].net_votes))
+    # Sort keys gathered first and read by list.__getitem__, a C call, rather
+    # than a lambda per comparison key: tens of thousands of examples.
+    keys = [e.key for e in examples]
+    order = sorted(range(len(examples)), key=keys.__getitem__)
+    created = [e.created_at for e in examples]
+    order.sort(key=created.__getitem__, reverse=True)  # stable, like every sort
+    rank = [(e.source != "correction", -e.net_votes) for e in examples]
+    order.sort(key=rank.__getitem__)
     return order
 
 

@@ -41,7 +41,12 @@ class Label:
         return votes
 
 
+UNRATED = Label("unrated", 0, 0)
+
+
 def label_reply(labeled: LabeledReply, policy: LabelPolicy) -> Label:
+    if not labeled.votes and not labeled.corrections:
+        return UNRATED  # most replies: nobody reacted
     # The store keeps one vote per (reply, user), so counts are distinct voters.
     up = down = 0
     for vote in labeled.votes:
@@ -62,7 +67,7 @@ def label_reply(labeled: LabeledReply, policy: LabelPolicy) -> Label:
         return Label("bad", up, down)
     if up or down:
         return Label("below_threshold", up, down)
-    return Label("unrated", 0, 0)
+    return UNRATED
 
 
 def real_corrections(labeled: LabeledReply) -> list[Correction]:
