@@ -30,7 +30,7 @@ from curation.screening import ReplyScreen, ScreenedChunk
 
 # Below this many replies, starting workers and shipping results back costs
 # more than it saves.
-PARALLEL_FROM = 20_000
+PARALLEL_FROM = 8_000
 # Processes that screen, this one included: one per core.
 WORKERS = 2
 # Small enough for a progress bar to move, large enough that each task's

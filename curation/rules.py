@@ -40,7 +40,8 @@ class FormatRules(_Strict):
     allowed_emoji: list[str] | None = None
     max_em_dashes: Annotated[int | None, Field(ge=0)] = None
     # Slack renders its own mrkdwn, not Markdown: headings, tables, **bold** and
-    # [text](url) links show up as stray symbols.
+    # [text](url) links show up as stray symbols, and so does a *, _ or `
+    # that opens or closes alone.
     slack_mrkdwn: bool = True
     # ISO 639-1 code ("en", "de") the replies must be written in; None skips
     # the check. Replies under a few words are too short to judge and pass.

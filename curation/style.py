@@ -25,6 +25,19 @@ _MARKDOWN = {
     "markdown_bold": ("**", re.compile(r"\*\*[^*\n]+\*\*")),
     "markdown_link": ("](", re.compile(r"\[[^\]\n]+\]\((?:https?://|mailto:)[^)\s]+\)")),
 }
+# Slack pairs *bold* and _italic_ markers within a line: a marker opens where
+# no word character precedes it and text follows, and closes where text
+# precedes it and no word character follows. Pairs are taken out first; a
+# marker left touching a word on one side only opened or closed nothing and
+# shows as a stray symbol (a cut-off reply, or Markdown habits). Markers inside
+# words (snake_case, 2*3) or between spaces (a "*" bullet, 5 * 3) are text.
+_EMPHASIS = {
+    marker: (
+        re.compile(rf"(?<!\w){m}(?=\S)[^\n]*?(?<=\S){m}(?!\w)"),
+        re.compile(rf"(?<!\w){m}(?=\w)|(?<=\w){m}(?!\w)"),
+    )
+    for marker, m in (("*", r"\*"), ("_", "_"))
+}
 _MARKDOWN_HINT = {
     "markdown_heading": "uses a Markdown heading, which Slack does not render",
     "markdown_table": "uses a Markdown table, which Slack does not render",
@@ -99,6 +112,10 @@ class StyleChecker:
             for name, (needle, markdown) in _MARKDOWN.items():
                 if needle in prose and markdown.search(prose):
                     found.append(Violation(name, _MARKDOWN_HINT[name]))
+            unpaired = _unpaired_markers(prose)
+            if unpaired:
+                detail = " and ".join(f"'{m}'" for m in unpaired)
+                found.append(Violation("unbalanced_mrkdwn", f"{detail} opened or closed alone"))
         if self._banned is not None and self._may_be_banned(body, words, runs):
             hits = sorted({m.group(0).lower() for m in self._banned.finditer(_plain_quotes(body))})
             if hits:
@@ -148,6 +165,17 @@ def _prose(text: str) -> str:
     if "`" in text:
         text = _CODE.sub(" ", text)
     return _SLACK_TOKEN.sub(" ", text) if "<" in text else text
+
+
+def _unpaired_markers(prose: str) -> list[str]:
+    """Slack formatting markers in `prose` that pair with nothing."""
+    # Code spans are gone from prose already, so a backtick here is one that
+    # never closed.
+    found = ["`"] if "`" in prose else []
+    for marker, (pair, stray) in _EMPHASIS.items():
+        if marker in prose and stray.search(pair.sub(" ", prose)):
+            found.append(marker)
+    return found
 
 
 def _at_most(found: list[Violation], rule: str, value: int, limit: int | None, unit: str) -> None:

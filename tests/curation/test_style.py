@@ -65,6 +65,27 @@ def test_markdown_that_slack_does_not_render() -> None:
     assert check("**Bring water**", slack_mrkdwn=False) == []
 
 
+def test_slack_markers_that_open_or_close_alone() -> None:
+    assert check("Bring *water and a map") == ["unbalanced_mrkdwn"]
+    assert check("Bring water* and a map") == ["unbalanced_mrkdwn"]
+    assert check("It is _really_ steep, _honestly") == ["unbalanced_mrkdwn"]
+    assert check("Run `make test to check") == ["unbalanced_mrkdwn"]
+    assert check("```\nmake test") == ["unbalanced_mrkdwn"]
+    (only,) = StyleChecker(CurationRules()).violations("*Bold (_and_ `code")
+    assert only.detail == "'`' and '*' opened or closed alone"
+    # Pairs, words, bullets, arithmetic, code and Slack markup are all fine.
+    fine = [
+        "*Bring water* and _a map_, (*really*).",
+        "Set trail_id in my_config.toml; 2*3 = 6 and 5 * 3 = 15.",
+        "* tent\n* stove",
+        "Run `make test` or ```make_all *```",
+        "See <https://fernleaf.example/a_b*c|the guide>",
+        "*One* line\n_and_ another",
+    ]
+    assert [check(text) for text in fine] == [[]] * len(fine)
+    assert check("Bring *water", slack_mrkdwn=False) == []
+
+
 def test_banned_phrases_match_words_case_and_curly_quotes() -> None:
     rules = CurationRules(tone=ToneRules(banned_phrases=["great question", "we’re thrilled"]))
     checker = StyleChecker(rules)
