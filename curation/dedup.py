@@ -94,16 +94,20 @@ def deduplicate(
     return result
 
 
-def dedup_text(example: Example) -> bytes:
+def dedup_text(example: Example, target_words: list[bytes] | None = None) -> bytes:
     """What repeats are judged on: the question and the reply, as lowercase
     words. The system prompt is the same everywhere and the earlier thread is
-    only context."""
-    text = f"{example.question}\n{example.target}"
-    if text.isascii():
+    only context. `target_words`, when given, is ascii_words(example.target)
+    of an ASCII reply, made already for the style checks."""
+    question, target = example.question, example.target
+    if question.isascii() and (target_words is not None or target.isascii()):
         # The same words as below, a few times faster: for ASCII, \\w is
         # [A-Za-z0-9_] and casefold() is lower().
-        joined = b" ".join(ascii_words(text))
+        if target_words is None:
+            target_words = ascii_words(target)
+        joined = b" ".join(ascii_words(question) + target_words)
     else:
+        text = f"{question}\n{target}"
         joined = " ".join(_WORD.findall(text.casefold())).encode("utf-8")
     # Padded so even a tiny text has one whole 5-gram.
     return joined.ljust(SHINGLE, b"\0")

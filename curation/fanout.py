@@ -58,6 +58,7 @@ _Packed = tuple[
     list[_Example],
     list[int],
     list[bytes],
+    list[str],
     bytearray,
     list[bytes],
     int,
@@ -173,6 +174,7 @@ def _packed(chunk: ScreenedChunk) -> _Packed:
         list(map(_example_values, chunk.examples)),
         chunk.target_tokens,
         chunk.dedup_texts,
+        chunk.questions,
         chunk.sketches,
         chunk.lines,
         chunk.trimmed,
@@ -182,13 +184,26 @@ def _packed(chunk: ScreenedChunk) -> _Packed:
 
 
 def _unpacked(packed: _Packed) -> ScreenedChunk:
-    labels, rejections, examples, tokens, texts, sketches, lines, trimmed, too_long, losers = packed
+    (
+        labels,
+        rejections,
+        examples,
+        tokens,
+        texts,
+        questions,
+        sketches,
+        lines,
+        trimmed,
+        too_long,
+        losers,
+    ) = packed
     return ScreenedChunk(
         labels,
         list(map(Rejection._make, rejections)),
         list(map(_example_from, examples)),
         tokens,
         texts,
+        questions,
         sketches,
         lines,
         trimmed,

@@ -159,13 +159,18 @@ def _curate(
     kept = sorted(unique.kept, key=lambda e: (e.created_at, e.key))
     report(SPLIT, 0, 1)
     train, validation = split_by_thread(kept, config.validation_share)
-    target_tokens = dict(zip([e.key for e in candidates], screened.target_tokens, strict=True))
+    example_keys = [e.key for e in candidates]
     pairs, too_long_pairs = preference_pairs(
-        kept, screened.losers, model.example_token_limit, config.base_model, target_tokens
+        kept,
+        screened.losers,
+        model.example_token_limit,
+        config.base_model,
+        dict(zip(example_keys, screened.target_tokens, strict=True)),
+        dict(zip(example_keys, screened.questions, strict=True)),
     )
     report(SPLIT, 1, 1)
     held = {e.key for e in validation}
-    jsonl_lines = dict(zip([e.key for e in candidates], screened.lines, strict=True))
+    jsonl_lines = dict(zip(example_keys, screened.lines, strict=True))
     return CuratedDataset(
         model=model,
         replies=len(replies),

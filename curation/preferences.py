@@ -39,6 +39,7 @@ def preference_pairs(
     limit: int,
     model: str,
     target_tokens: Mapping[str, int] | None = None,
+    questions: Mapping[str, str] | None = None,
 ) -> tuple[list[PreferencePair], int]:
     """Pairs from corrections and from bad replies to a kept example's prompt,
     and how many pairs did not fit the token limit.
@@ -46,14 +47,22 @@ def preference_pairs(
     `bad` holds replies voted bad, built and scrubbed like kept examples. A
     loser that differs from the winner only in whitespace teaches nothing.
     `target_tokens` has the tokens of kept examples' replies where they were
-    counted already, by example key.
+    counted already, by example key, and `questions` their questions as
+    normalized_question gives them.
     """
     known = target_tokens or {}
     candidates = [(e, e.key, e.rejected) for e in kept if e.rejected is not None]
-    # Only prompts some bad reply answered can pair; comparing questions first
-    # spares building a key for every kept example.
-    questions = {_normalized(loser.question) for loser in bad}
-    answered = [e for e in kept if questions and _normalized(e.question) in questions]
+    # Only prompts some bad reply answered can pair.
+    asked = {normalized_question(loser) for loser in bad}
+    answered = []
+    if asked:
+        made = questions or {}
+        for example in kept:
+            question = made.get(example.key)
+            if question is None:
+                question = normalized_question(example)
+            if question in asked:
+                answered.append(example)
     best_for_prompt: dict[tuple[tuple[str, str], ...], Example] = {}
     for example in survivors_first(answered):
         best_for_prompt.setdefault(_prompt_key(example), example)
@@ -86,6 +95,13 @@ def preference_pairs(
             )
         )
     return pairs, too_long
+
+
+def normalized_question(example: Example) -> str:
+    """The question as pairing compares it: only a prompt some bad reply
+    answered can pair, and comparing questions first spares building a key
+    for every kept example."""
+    return _normalized(example.question)
 
 
 def _prompt_key(example: Example) -> tuple[tuple[str, str], ...]:

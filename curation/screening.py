@@ -34,8 +34,10 @@ from curation.language import detected_language
 from curation.limits import MessageTokens, context_to_drop, too_long
 from curation.minhash import band_keys, bands_for
 from curation.pii import Scrubber
+from curation.preferences import normalized_question
 from curation.rules import CurationRules
 from curation.style import StyleChecker
+from curation.words import ascii_words
 
 
 class Screened(NamedTuple):
@@ -52,6 +54,8 @@ class Screened(NamedTuple):
     target_tokens: int = 0
     # What repeats are judged on (see curation.dedup).
     dedup_text: bytes = b""
+    # What preference pairs match on first (see curation.preferences).
+    question: str = ""
     # Built and checked, but too long even without context; reported after
     # every other per-reply reason, as the token limit is the later stage.
     too_long: Rejection | None = None
@@ -75,6 +79,7 @@ class ScreenedChunk:
     # row of uint64s each) and its JSONL line.
     target_tokens: list[int] = field(default_factory=list)
     dedup_texts: list[bytes] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
     sketches: bytearray = field(default_factory=bytearray)
     lines: list[bytes] = field(default_factory=list)
     trimmed: int = 0
@@ -88,6 +93,7 @@ class ScreenedChunk:
             self.examples.append(screened.example)
             self.target_tokens.append(screened.target_tokens)
             self.dedup_texts.append(screened.dedup_text)
+            self.questions.append(screened.question)
             self.trimmed += screened.trimmed
         elif screened.too_long is not None:
             self.too_long.append(screened.too_long)
@@ -101,6 +107,7 @@ class ScreenedChunk:
         self.examples += other.examples
         self.target_tokens += other.target_tokens
         self.dedup_texts += other.dedup_texts
+        self.questions += other.questions
         self.sketches += other.sketches
         self.lines += other.lines
         self.trimmed += other.trimmed
@@ -169,7 +176,9 @@ class ReplyScreen:
         if rejected is not None:
             rejected = texts.pop()
         messages = chat_messages(labeled, texts, self._system)
-        violations = self.style.violations(messages[-1].content)
+        reply = messages[-1].content
+        words = ascii_words(reply) if reply.isascii() else None
+        violations = self.style.violations(reply, words)
         if violations:
             detail = "; ".join(v.detail for v in violations)
             style = Rejection(labeled.key, f"style:{violations[0].rule}", detail)
@@ -191,7 +200,8 @@ class ReplyScreen:
             tuple(rejections),
             example=example,
             target_tokens=counts[-1] - self._tokens.overhead["assistant"],
-            dedup_text=dedup_text(example),
+            dedup_text=dedup_text(example, words),
+            question=normalized_question(example),
             trimmed=dropped > 0,
         )
 

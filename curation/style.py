@@ -87,14 +87,18 @@ class StyleChecker:
         allowed = self.format.allowed_emoji
         self._allowed = None if allowed is None else {_emoji_key(e) for e in allowed}
 
-    def violations(self, text: str) -> list[Violation]:
+    def violations(self, text: str, ascii_runs: list[bytes] | None = None) -> list[Violation]:
+        """`ascii_runs`, when given, is ascii_words(text) of an ASCII `text`."""
         found: list[Violation] = []
         fmt = self.format
         body = text.strip()
         prose = _prose(body)
         words = body.split()
-        # Made once for the checks that look for words (see curation.words).
-        runs = ascii_words(body) if body.isascii() else None
+        # Made once for the checks that look for words (see curation.words);
+        # the same for `text` and `body`, which differ only in whitespace.
+        runs = ascii_runs
+        if runs is None and body.isascii():
+            runs = ascii_words(body)
         _at_least(found, "too_short", len(body), fmt.min_chars, "characters")
         _at_most(found, "max_chars", len(body), fmt.max_chars, "characters")
         _at_most(found, "max_words", len(words), fmt.max_words, "words")
