@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from curation.examples import LabeledReply
 from curation.labels import LabelPolicy
 from curation.pipeline import MIN_TRAINING_EXAMPLES, CurationConfig, curate
-from curation.rules import CurationRules, FormatRules, ToneRules
+from curation.rules import CurationRules, FormatRules, LimitRules, ToneRules
 from storage.records import ChatTurn
 from tests.curation.factories import SYSTEM, distinct, labeled
 
@@ -141,3 +141,59 @@ def test_a_kept_reply_beats_a_bad_reply_to_the_same_prompt() -> None:
     assert pairs[0].prompt[-1].content == "Which stove for a winter overnight? Ask [email]"
     # The bad reply is still reported as not kept.
     assert {r.key: r.reason for r in curated.rejections}["C1/2.1"] == "bad"
+
+
+LIMITED = CurationConfig(
+    system_prompt=SYSTEM,
+    base_model="gpt-4.1-mini-2025-04-14",
+    rules=CurationRules(limits=LimitRules(max_example_tokens=120)),
+)
+
+
+def test_an_example_over_the_token_limit_loses_old_context_first_then_goes() -> None:
+    turns = tuple(
+        ChatTurn("user" if k % 2 == 0 else "assistant", distinct(k + 20)) for k in range(4)
+    )
+    replies = [
+        labeled("1.1", text=distinct(1), context=turns),
+        labeled("2.1", text=" ".join(distinct(k) for k in range(2, 8))),
+    ]
+    curated = curate(replies, LIMITED)
+    (kept,) = curated.train + curated.validation
+    assert kept.key == "C1/1.1"
+    assert curated.trimmed == 1
+    assert kept.tokens <= 120
+    # The newest turns stay, in order, right before the question.
+    contents = [m.content for m in kept.messages]
+    kept_turns = contents[1:-2]
+    assert kept_turns and kept_turns == [t.content for t in turns][-len(kept_turns) :]
+    # Nothing was cut inside a message.
+    assert contents[-1] == distinct(1)
+    (refused,) = curated.rejections
+    assert (refused.key, refused.reason) == ("C1/2.1", "too_long")
+    assert refused.detail.endswith("without any thread context, limit 120")
+    assert curated.report()["context_trimmed"] == 1
+
+
+def test_a_pair_whose_longer_answer_does_not_fit_is_counted_not_written() -> None:
+    fits = labeled("1.1", text="Meh.", up=0, down=1, corrections=(distinct(1),))
+    long_loser = " ".join(distinct(k) for k in range(2, 8))
+    too_long = labeled("2.1", text=long_loser, up=0, down=1, corrections=(distinct(2),))
+    curated = curate([fits, too_long], LIMITED)
+    assert {e.key for e in curated.train + curated.validation} == {"C1/1.1", "C1/2.1"}
+    pairs = curated.train_pairs + curated.validation_pairs
+    assert [p.key for p in pairs] == ["C1/1.1"]
+    assert pairs[0].tokens <= 120
+    assert curated.pairs_too_long == 1
+    assert curated.report()["preference_pairs"]["too_long"] == 1  # type: ignore[index]
+
+
+def test_an_example_the_provider_would_refuse_is_rejected_as_invalid_format() -> None:
+    # A blank thread turn cannot be sent: every message needs content.
+    blank = labeled("1.1", text=distinct(1), context=(ChatTurn("user", "  "),))
+    curated = curate([blank, labeled("2.1", text=distinct(2))], CONFIG)
+    reasons = {r.key: (r.reason, r.detail) for r in curated.rejections}
+    reason, detail = reasons["C1/1.1"]
+    assert reason == "invalid_format"
+    assert "message 1" in detail
+    assert [e.key for e in curated.train + curated.validation] == ["C1/2.1"]
