@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
+import numpy as np
+
 from curation.examples import Example, Rejection, Sifted
 from curation.minhash import SHINGLE, U64, band_keys, bands_for, gram_ids, sharing_a_band
 from curation.words import ascii_words
@@ -56,11 +58,10 @@ def deduplicate(
     if keys is None:
         keys = band_keys(list(distinct), *bands_for(similarity))
     else:
-        # Each distinct text's row: that of the first example with it.
-        first: dict[int, int] = {}
-        for position, text_id in enumerate(text_ids):
-            first.setdefault(text_id, order[position])
-        keys = keys[list(first.values())]
+        # Each distinct text's row: that of the first example with it (ids
+        # are numbered in order of first appearance, as np.unique sorts them).
+        _ids, first = np.unique(np.asarray(text_ids, dtype=np.intp), return_index=True)
+        keys = keys[np.asarray(order, dtype=np.intp)[first]]
     neighbours = sharing_a_band(keys)
 
     @cache

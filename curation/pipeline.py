@@ -156,7 +156,10 @@ def _curate(
     unique = deduplicate(candidates, config.rules.dedup.similarity, screened.dedup_texts, keys)
     report(DEDUP, 1, 1)
     rejections = screened.rejections + screened.too_long + unique.rejected
-    kept = sorted(unique.kept, key=lambda e: (e.created_at, e.key))
+    # Sort keys gathered first: no Python call per comparison key.
+    kept = unique.kept
+    order = sorted(range(len(kept)), key=[(e.created_at, e.key) for e in kept].__getitem__)
+    kept = [kept[i] for i in order]
     report(SPLIT, 0, 1)
     train, validation = split_by_thread(kept, config.validation_share)
     example_keys = [e.key for e in candidates]

@@ -53,7 +53,8 @@ def preference_pairs(
     known = target_tokens or {}
     candidates = [(e, e.key, e.rejected) for e in kept if e.rejected is not None]
     # Only prompts some bad reply answered can pair.
-    asked = {normalized_question(loser) for loser in bad}
+    loser_questions = [normalized_question(loser) for loser in bad]
+    asked = set(loser_questions)
     answered = []
     if asked:
         made = questions or {}
@@ -66,10 +67,12 @@ def preference_pairs(
     best_for_prompt: dict[tuple[tuple[str, str], ...], Example] = {}
     for example in survivors_first(answered):
         best_for_prompt.setdefault(_prompt_key(example), example)
-    for loser in bad:
-        winner = best_for_prompt.get(_prompt_key(loser))
-        if winner is not None:
-            candidates.append((winner, loser.key, loser.target))
+    won = {_normalized(e.question) for e in best_for_prompt.values()}
+    for loser, question in zip(bad, loser_questions, strict=True):
+        if question in won:  # no need to build a key for the rest
+            winner = best_for_prompt.get(_prompt_key(loser))
+            if winner is not None:
+                candidates.append((winner, loser.key, loser.target))
     pairs = []
     too_long = 0
     for winner, loser_key, losing_text in candidates:
