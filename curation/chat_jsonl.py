@@ -29,27 +29,35 @@ class ChatLines:
     its example is built (in a worker) and the file joined from them later."""
 
     def __init__(self) -> None:
-        # First messages without a weight, by role and content: True == 1, so
-        # a weighted one could pass for another.
-        self._first: dict[tuple[str, str], str] = {}
+        # First messages without a weight (only those: True == 1, so a
+        # weighted one could pass for another).
+        self._first: dict[ChatMessage, str] = {}
 
     def line(self, messages: Sequence[ChatMessage]) -> bytes:
         """The line dumps_chat_jsonl writes for `messages`, newline included."""
-        parts = []
-        for index, message in enumerate(messages):
-            if index == 0 and message.weight is None:
-                part = self._first.get((message.role, message.content))
-                if part is None:
-                    part = self._first[message.role, message.content] = _message_json(message)
-            else:
-                part = _message_json(message)
-            parts.append(part)
+        if not messages:
+            return b'{"messages": []}\n'
+        first = messages[0]
+        head = self._first.get(first) if first.weight is None else None
+        if head is None:
+            head = _message_json(first)
+            if first.weight is None:
+                self._first[first] = head
+        parts = [head, *map(_message_json, messages[1:])]
         return ('{"messages": [' + ", ".join(parts) + "]}\n").encode("utf-8")
 
 
+# How a message of each role chat examples use starts, written once.
+_OPENING = {
+    role: f'{{"role": {_STRING(role)}, "content": ' for role in ("system", "user", "assistant")
+}
+
+
 def _message_json(message: ChatMessage) -> str:
-    weight = message.weight
+    role, content, weight = message
     if weight is not None and type(weight) is not int:
         return _ENCODER.encode(message.as_json())  # whatever json makes of it
-    text = f'{{"role": {_STRING(message.role)}, "content": {_STRING(message.content)}'
-    return text + ("}" if weight is None else f', "weight": {weight}}}')
+    opening = _OPENING.get(role) or f'{{"role": {_STRING(role)}, "content": '
+    if weight is None:
+        return opening + _STRING(content) + "}"
+    return f'{opening}{_STRING(content)}, "weight": {weight}}}'

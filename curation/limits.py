@@ -8,14 +8,14 @@ reply alone are too long is refused.
 from itertools import accumulate
 
 from curation.examples import ChatMessage, Example, Rejection, Sifted
-from curation.tokens import TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMING, count_tokens, token_counter
+from curation.tokens import TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMING, count_tokens, encoding_for
 
 
 class MessageTokens:
     """Each message's share of count_chat_tokens, for one model."""
 
     def __init__(self, model: str) -> None:
-        self._count = token_counter(model)
+        self._encode = encoding_for(model).encode_ordinary
         # What a message of each role costs besides its text.
         self.overhead = {
             role: TOKENS_PER_MESSAGE + count_tokens(role, model)
@@ -27,16 +27,16 @@ class MessageTokens:
     def __call__(self, messages: tuple[ChatMessage, ...]) -> list[int]:
         # One text at a time: tiktoken's batch call starts a thread task per
         # text, which costs more than encoding a chat message.
-        overhead, count = self.overhead, self._count
+        overhead, encode = self.overhead, self._encode
         counts = []
-        for message in messages:
-            if message.role == "system":
-                tokens = self._system.get(message.content)
+        for role, content, _weight in messages:
+            if role == "system":
+                tokens = self._system.get(content)
                 if tokens is None:
-                    tokens = self._system[message.content] = count(message.content)
+                    tokens = self._system[content] = len(encode(content))
             else:
-                tokens = count(message.content)
-            counts.append(overhead[message.role] + tokens)
+                tokens = len(encode(content))
+            counts.append(overhead[role] + tokens)
         return counts
 
 

@@ -5,7 +5,7 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -111,13 +111,3 @@ def count_chat_tokens(messages: Iterable[Mapping[str, object]], model: str) -> i
             if key == "name":
                 total += TOKENS_PER_NAME
     return total
-
-
-def token_counter(model: str) -> Callable[[str], int]:
-    """`count_tokens` for one model, without looking the encoding up on every call."""
-    encode = encoding_for(model).encode_ordinary
-
-    def count(text: str) -> int:
-        return len(encode(text))
-
-    return count
