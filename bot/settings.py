@@ -123,6 +123,15 @@ class Settings(BaseSettings):
             return [item.strip().strip(":") for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("short_prompt")
+    @classmethod
+    def _prompt_has_text(cls, value: str) -> str:
+        # Every curated example starts with this prompt, and a blank system
+        # message makes each of them invalid.
+        if not value.strip():
+            raise ValueError("must not be blank; unset it to use the default prompt")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

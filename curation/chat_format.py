@@ -1,7 +1,9 @@
 """The chat fine-tuning format: building examples from replies and checking JSONL lines.
 
 The checks follow OpenAI's published data-preparation rules, which local SFT and
-DPO trainers accept too, so one dataset serves every trainer backend.
+DPO trainers accept too, so one dataset serves every trainer backend. A problem
+that one of the cookbook's chat data-prep checks also finds ends with that
+check's name in brackets, e.g. "[unrecognized_role]", so people can look it up.
 """
 
 import json
@@ -120,10 +122,10 @@ def _plainly_valid(messages: tuple[ChatMessage, ...]) -> bool:
 def chat_problems(line: object) -> list[str]:
     """What is wrong with one supervised-format line; empty when it is valid."""
     if not isinstance(line, Mapping):
-        return ["the line is not a JSON object"]
+        return ["the line is not a JSON object [data_type]"]
     messages = line.get("messages")
     if not isinstance(messages, list) or not messages:
-        return ['"messages" is missing or empty']
+        return ['"messages" is missing or empty [missing_messages_list]']
     problems = [f"unknown key {key!r}" for key in sorted(set(line) - LINE_KEYS, key=str)]
     problems += _tools_problems(line.get("tools"))
     called: set[str] = set()
@@ -135,7 +137,9 @@ def chat_problems(line: object) -> list[str]:
     roles = [m.get("role") for m in messages if isinstance(m, Mapping)]
     if "user" not in roles:
         problems.append("there is no user message")
-    if roles and roles[-1] != "assistant":
+    if "assistant" not in roles:
+        problems.append("there is no assistant message [example_missing_assistant_message]")
+    elif roles[-1] != "assistant":
         problems.append("the last message is not from the assistant")
     return problems
 
@@ -143,7 +147,7 @@ def chat_problems(line: object) -> list[str]:
 def preference_problems(line: object) -> list[str]:
     """What is wrong with one preference-format (DPO) line; empty when valid."""
     if not isinstance(line, Mapping):
-        return ["the line is not a JSON object"]
+        return ["the line is not a JSON object [data_type]"]
     problems = []
     prompt = line.get("input")
     messages = prompt.get("messages") if isinstance(prompt, Mapping) else None
@@ -174,20 +178,16 @@ def _message_problems(message: object, index: int) -> list[str]:
     problems = []
     unknown = sorted(set(message) - MESSAGE_KEYS, key=str)
     if unknown:
-        problems.append(f"unknown keys {', '.join(map(str, unknown))}")
+        problems.append(f"unknown keys {', '.join(map(str, unknown))} [message_unrecognized_key]")
     role = message.get("role")
-    if role not in ROLES:
-        problems.append(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if "role" not in message:
+        problems.append("missing key 'role' [message_missing_key]")
+    elif role not in ROLES:
+        problems.append(f"role {role!r} is not one of {', '.join(ROLES)} [unrecognized_role]")
     if role == "system" and index != 0:
         problems.append("a system message may only come first")
+    problems += _content_problems(message, role)
     calls = message.get("tool_calls")
-    content = message.get("content")
-    # An assistant message that calls a tool may have no text of its own.
-    calls_instead = role == "assistant" and (calls is not None or "function_call" in message)
-    if not (calls_instead and content is None) and (
-        not isinstance(content, str) or not content.strip()
-    ):
-        problems.append("content is missing or blank")
     if calls is not None:
         problems += _tool_calls_problems(calls, role)
     if "function_call" in message:
@@ -204,6 +204,21 @@ def _message_problems(message: object, index: int) -> list[str]:
         if isinstance(weight, bool) or weight not in (0, 1):
             problems.append("weight must be 0 or 1")
     return problems
+
+
+def _content_problems(message: Mapping[str, object], role: object) -> list[str]:
+    content = message.get("content")
+    # An assistant message that calls a tool may have no text of its own.
+    calls_instead = role == "assistant" and (
+        message.get("tool_calls") is not None or "function_call" in message
+    )
+    if calls_instead and content is None:
+        return []
+    if "content" not in message:
+        return ["missing key 'content' [message_missing_key]"]
+    if not isinstance(content, str) or not content.strip():
+        return ["content is blank or not a string [missing_content]"]
+    return []
 
 
 def _tool_calls_problems(calls: object, role: object) -> list[str]:

@@ -71,7 +71,12 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
     ) -> None:
-        """Check a training file line by line, the way the provider will."""
+        """Check a training file line by line, the way the provider will.
+
+        Exits 2 when any line has a problem. A warning alone, such as fewer
+        than the 10 examples OpenAI needs in a training file (a validation
+        file may have fewer), still exits 0.
+        """
         from curation.base_models import base_model_facts  # same reason as in `curate`
         from curation.jsonl import check_training_file
 
@@ -79,16 +84,14 @@ def register(app: typer.Typer) -> None:
         check = check_training_file(file, model=model.name, token_limit=model.example_token_limit)
         for problem in check.problems:
             typer.echo(problem)
+        for warning in check.warnings:
+            typer.echo(f"warning: {warning}")
         if check.problems:
             raise UserFacingError(
                 f"{file}: {_count(len(check.problems), 'problem')} in "
                 f"{_count(check.lines, 'line')}; fix them before training on this file"
             )
-        within = (
-            f" (each within {model.name}'s {model.example_token_limit:,} tokens)"
-            if check.kind == "chat"
-            else ""
-        )
+        within = f" (each within {model.name}'s {model.example_token_limit:,} tokens)"
         typer.echo(f"{file}: {_count(check.lines, f'{check.kind} example')}, no problems{within}")
 
 

@@ -97,13 +97,16 @@ def test_validate_lists_every_problem_with_its_line(
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
         f"{path}:2: not JSON (Expecting property name enclosed in double quotes, column 2)",
-        f"{path}:3: the last message is not from the assistant",
+        f"{path}:3: there is no assistant message [example_missing_assistant_message]",
         f"{path}:4: a dpo line in a chat file",
+        f"warning: {path}: 2 valid examples; OpenAI fine-tuning needs at least 10 "
+        "in a training file (a validation file may have fewer)",
     ]
     assert (
         captured.err
         == f"voiceloop: {path}: 3 problems in 5 lines; fix them before training on this file\n"
     )
+    assert "Traceback" not in captured.out + captured.err
 
 
 def test_validate_accepts_what_curate_writes(
@@ -151,3 +154,50 @@ def test_validate_checks_the_base_models_token_limit(
     assert run(monkeypatch, "validate", str(path), "--base-model", "gpt-3.5-turbo") == 2
     out = capsys.readouterr().out
     assert f"{path}:1: " in out and "over gpt-3.5-turbo's limit of 16,385" in out
+
+
+def test_validate_refuses_an_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b"")
+    assert run(monkeypatch, "validate", str(path)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == f"{path}: the file has no examples\n"
+    assert captured.err.startswith(f"voiceloop: {path}: 1 problem in 0 lines;")
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_validate_refuses_a_50_mb_line_by_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "train.jsonl"
+    with path.open("wb") as file:
+        file.write(b'{"messages": [{"role": "user", "content": "')
+        for _ in range(50):
+            file.write(b"a" * 1_000_000)
+        file.write(b'"}]}\n')
+    assert run(monkeypatch, "validate", str(path)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == f"{path}:1: line is 50.0 MB, more than any example can hold\n"
+    assert captured.err.startswith(f"voiceloop: {path}: 1 problem in 1 line;")
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_validate_warns_about_a_small_file_but_passes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A validation file may hold fewer than 10 examples, so this is no failure.
+    monkeypatch.chdir(tmp_path)
+    good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    path = tmp_path / "validation.jsonl"
+    path.write_text(json.dumps(good) + "\n", encoding="utf-8")
+    assert run(monkeypatch, "validate", str(path)) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        f"warning: {path}: 1 valid example; OpenAI fine-tuning needs at least 10 "
+        "in a training file (a validation file may have fewer)"
+    )
+    assert out[1].startswith(f"{path}: 1 chat example, no problems")

@@ -28,6 +28,16 @@ def test_a_malformed_setting_is_one_line_naming_the_variable(
     assert "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("blank", ["", "  \n"])
+def test_a_blank_short_prompt_is_a_settings_error(
+    monkeypatch: pytest.MonkeyPatch, blank: str
+) -> None:
+    # Every curated example starts with it; blank, none of them would be valid.
+    monkeypatch.setenv("VOICELOOP_SHORT_PROMPT", blank)
+    with pytest.raises(SettingsError, match=r"VOICELOOP_SHORT_PROMPT: .*must not be blank"):
+        load_settings(_env_file=None)
+
+
 def test_an_unreadable_voice_guide_is_one_clear_line(tmp_path: Path) -> None:
     settings = load_settings(_env_file=None, voice_guide=tmp_path / "missing.md")
     with pytest.raises(SettingsError, match="VOICELOOP_VOICE_GUIDE: cannot read"):

@@ -72,9 +72,13 @@ ASSISTANT = {"role": "assistant", "content": "hello"}
         ([1, 2], "not a JSON object"),
         ({"messages": []}, '"messages" is missing or empty'),
         (line(ASSISTANT), "there is no user message"),
-        (line(USER), "the last message is not from the assistant"),
+        (line(USER), "there is no assistant message"),
+        (line(USER, ASSISTANT, USER), "the last message is not from the assistant"),
         (line(USER, {"role": "bot", "content": "x"}), "role 'bot' is not one of"),
-        (line(USER, {"role": "assistant", "content": " "}), "content is missing or blank"),
+        (line(USER, {"role": "assistant", "content": " "}), "content is blank or not a string"),
+        (line(USER, {"role": "assistant", "content": None}), "content is blank or not a string"),
+        (line(USER, {"role": "assistant"}), "message 1: missing key 'content'"),
+        (line({"content": "hi"}, ASSISTANT), "message 0: missing key 'role'"),
         (line(USER, {**ASSISTANT, "tone": "warm"}), "unknown keys tone"),
         (line(USER, {"role": "system", "content": "x"}, ASSISTANT), "may only come first"),
         (line({**USER, "weight": 0}, ASSISTANT), "only assistant messages may carry a weight"),
@@ -85,6 +89,51 @@ ASSISTANT = {"role": "assistant", "content": "hello"}
 def test_chat_problems(bad: object, problem: str) -> None:
     found = chat_problems(bad)
     assert any(problem in p for p in found), found
+
+
+# Bad line -> the name of the OpenAI cookbook check (chat fine-tuning data
+# prep) that refuses it too, so a user can look our message up there.
+COOKBOOK_CHECKS = [
+    ([1, 2], "data_type"),
+    ({"tools": []}, "missing_messages_list"),
+    (line({"role": "user"}, ASSISTANT), "message_missing_key"),
+    (line(USER, {"content": "hello"}), "message_missing_key"),
+    (line(USER, {**ASSISTANT, "tone": "warm"}), "message_unrecognized_key"),
+    (line({"role": "customer", "content": "hi"}, ASSISTANT), "unrecognized_role"),
+    (line(USER, {"role": "assistant", "content": ""}), "missing_content"),
+    (line({"role": "system", "content": "s"}, USER), "example_missing_assistant_message"),
+]
+
+
+@pytest.mark.parametrize(("bad", "check"), COOKBOOK_CHECKS)
+def test_problems_carry_the_cookbook_check_name(bad: object, check: str) -> None:
+    found = chat_problems(bad)
+    assert any(p.endswith(f" [{check}]") for p in found), found
+
+
+def test_every_cookbook_check_is_covered() -> None:
+    assert {check for _, check in COOKBOOK_CHECKS} == {
+        "data_type",
+        "missing_messages_list",
+        "message_missing_key",
+        "message_unrecognized_key",
+        "unrecognized_role",
+        "missing_content",
+        "example_missing_assistant_message",
+    }
+
+
+def test_a_missing_role_is_named_once_not_as_an_unknown_role() -> None:
+    assert chat_problems(line({"content": "hi"}, USER, ASSISTANT)) == [
+        "message 0: missing key 'role' [message_missing_key]"
+    ]
+
+
+def test_a_tool_calling_assistant_may_have_null_content() -> None:
+    call = {"name": "trail_status", "arguments": "{}"}
+    calling = {"role": "assistant", "content": None, "function_call": call}
+    answer = {"role": "function", "name": "trail_status", "content": "{}"}
+    assert chat_problems(line(USER, calling, answer, ASSISTANT)) == []
 
 
 def test_a_valid_line_has_no_problems() -> None:
@@ -173,4 +222,4 @@ def test_tool_messages_need_their_call_id_and_only_assistants_call() -> None:
     problems = chat_problems(line)
     assert "message 0: only assistant messages may call tools" in problems
     assert "message 1: a tool message needs the tool_call_id it answers" in problems
-    assert "message 2: content is missing or blank" in problems
+    assert "message 2: content is blank or not a string [missing_content]" in problems
