@@ -35,6 +35,10 @@ def _not_a_date(text: str) -> bool:
     )
 
 
+# The path of a Slack webhook is its secret, from the first character after this.
+_WEBHOOK = r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9]"
+
+
 @dataclass(frozen=True)
 class PiiRule:
     kind: str
@@ -59,16 +63,25 @@ BUILT_IN: tuple[PiiRule, ...] = (
         # "_" rather than "gh": GitHub tokens need both, and "gh" is in "though".
         needles=Needles(("xox", "xapp-", "sk-", "_", "AKIA")),
     ),
-    # Links that carry a credential: user:password@host, or a token in the query.
+    # Links that carry a credential: user:password@host, a token in the query
+    # or in the fragment (OAuth's implicit flow returns it there), or a Slack
+    # webhook, whose path is the secret. Slack shows a link typed without its
+    # scheme as <http://x|x>, so a webhook is also caught without one; only
+    # in lower case, which is how Slack writes it, so that an exact needle
+    # can stand in for it (a case-folded one lets every non-ASCII text through).
+    # No \b in front: a digit there may become a later rule's "]", and the
+    # link would then be caught only on a second scrub.
     PiiRule(
         "url",
         re.compile(
-            r"\bhttps?://(?:[^\s/<>|@]+:[^\s/<>|@]+@[^\s<>|]*"
-            r"|[^\s<>|?]+\?[^\s<>|]*?\b(?:access_token|api_?key|auth|code|key|pass(?:word)?"
-            r"|pwd|secret|sig(?:nature)?|token)=[^\s<>|]*)",
+            r"https?://(?:[^\s/<>|@]+:[^\s/<>|@]+@[^\s<>|]*"
+            r"|[^\s<>|?#]+[?#][^\s<>|]*?\b(?:(?:access_|id_|refresh_)?token|api_?key|auth|code"
+            r"|key|pass(?:word)?|pwd|secret|sig(?:nature)?)=[^\s<>|]*"
+            rf"|{_WEBHOOK}[^\s<>|]*)"
+            rf"|(?-i:{_WEBHOOK})[^\s<>|]*",
             re.IGNORECASE,
         ),
-        needles=Needles(("://",)),
+        needles=Needles(("://", "hooks.slack.com/")),
     ),
     # Slack wraps addresses as <mailto:a@b.c|a@b.c>; replace the whole link.
     PiiRule("email", re.compile(r"<mailto:[^>|\s]+(?:\|[^>]*)?>"), needles=Needles(("<mailto:",))),
@@ -78,6 +91,11 @@ BUILT_IN: tuple[PiiRule, ...] = (
         needles=Needles(("@",)),
     ),
     PiiRule("person", re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>"), needles=Needles(("<@",))),
+    # <#C…|name>: which channel a conversation was in says who was in it.
+    PiiRule("channel", re.compile(r"<#[CG][A-Z0-9]+(?:\|[^>]*)?>"), needles=Needles(("<#",))),
+    PiiRule(
+        "group", re.compile(r"<!subteam\^[A-Z0-9]+(?:\|[^>]*)?>"), needles=Needles(("<!subteam^",))
+    ),
     PiiRule(
         "card", re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), _luhn, needs_digit=True
     ),

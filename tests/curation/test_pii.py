@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from curation.pii import PiiRule, Scrubber
+from curation.pii import BUILT_IN, PiiRule, Scrubber
 from curation.rules import PiiPattern
 
 
@@ -27,6 +27,19 @@ from curation.rules import PiiPattern
         ("key sk-proj-abcdefghijklmnopqrstuvwxyz", "key [secret]"),
         ("reset at https://x.example/reset?user=4&token=abc123 now", "reset at [url] now"),
         ("<https://bob:hunter2@files.example/a|files>", "<[url]|files>"),
+        ("see <#C024BE7LR|general> or <#C024BE7LR>", "see [channel] or [channel]"),
+        ("newer Slack sends <#C024BE7LR|> too", "newer Slack sends [channel] too"),
+        ("ask <!subteam^S0123ABC|@guides> or <!subteam^S0123ABC>", "ask [group] or [group]"),
+        ("signed in: https://x.example/cb#access_token=abc123 ok", "signed in: [url] ok"),
+        ("https://x.example/cb?state=4#id_token=eyJabc", "[url]"),
+        ("post to https://hooks.slack.com/services/T000/B000/XXXXXXXX", "post to [url]"),
+        ("<https://hooks.slack.com/workflows/T000/A000/1/abc>", "<[url]>"),
+        ("<https://hooks.slack.com/triggers/T000/1/abc|run it>", "<[url]|run it>"),
+        # Typed without a scheme, Slack repeats the link as its own label.
+        (
+            "<http://hooks.slack.com/services/T0/B0/XX|hooks.slack.com/services/T0/B0/XX>",
+            "<[url]|[url]>",
+        ),
     ],
 )
 def test_built_in_patterns(text: str, scrubbed: str) -> None:
@@ -43,10 +56,33 @@ def test_built_in_patterns(text: str, scrubbed: str) -> None:
         "order 1234567890123",  # 13 digits, fails the Luhn check
         "room 1234 5678",
         "see <https://fernleaf.example/trips?season=fall|fall trips>",
+        "ask in #general or #trips-2026",
+        "<!here> and <!channel>: the van leaves at 7",
+        "see https://fernleaf.example/trips#fall-season",
+        "the guide is at https://fernleaf.example/docs#token-limits",
+        "set up a webhook: https://api.slack.com/messaging/webhooks",
+        "webhooks live under https://hooks.slack.com/services/",
     ],
 )
-def test_ordinary_numbers_are_left_alone(text: str) -> None:
+def test_ordinary_text_is_left_alone(text: str) -> None:
     assert Scrubber.with_extra([]).scrub(text) == text
+
+
+def test_slack_references_and_credential_links_are_counted_by_kind() -> None:
+    scrubber = Scrubber.with_extra([])
+    scrubber.scrub("in <#C024BE7LR|general> and <#G0PRIVATE1>, <!subteam^S0123ABC|@guides> said")
+    scrubber.scrub(
+        "https://x.example/cb#access_token=abc and https://hooks.slack.com/services/T0/B0/XX"
+    )
+    assert scrubber.counts == {"channel": 2, "group": 1, "url": 2}
+
+
+def test_every_built_in_rule_can_be_skipped_by_a_substring_test() -> None:
+    # One rule without needles (or a digit to look for) would send every
+    # text through every pattern.
+    for rule in BUILT_IN:
+        assert rule.needles is not None or rule.needs_digit, rule.kind
+    assert Scrubber.with_extra([])._gate is not None
 
 
 def test_team_patterns_run_before_the_built_ins_and_are_counted() -> None:
@@ -97,6 +133,18 @@ PII_PIECES = [
     "sk-proj-abcdefghijklmnopqrstuvwxyz",
     "ghp_" + "a" * 36,
     "https://x.example/reset?token=abc123",
+    "https://x.example/cb#access_token=abc123",
+    "https://",
+    "hooks.slack.com/services/T0/B0/XX",
+    "HOOKS.SLACK.COM/services/T0/B0/XX",
+    "hooks.slack.com/triggers/",
+    "<#C024BE7LR|general>",
+    "<#C0123456789>",
+    "<!subteam^S0123ABC|@guides>",
+    "<",
+    ">",
+    "|",
+    "#",
     "FL-555123456",
     "fl-555123456",
     "Kestrel",

@@ -25,6 +25,9 @@ SCRUBBED = [
     re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # emails
     re.compile(r"\b555[-. ]?\d{3}[-. ]?\d{4}\b"),  # the phone numbers used below
     re.compile(r"<@U[A-Z0-9]+>"),  # Slack user mentions
+    re.compile(r"<#C[A-Z0-9]+"),  # Slack channel mentions
+    re.compile(r"\b4111[ -]?1111[ -]?1111[ -]?1111\b"),  # the card number used below
+    re.compile(r"token=|hooks\.slack\.com"),  # links carrying credentials
 ]
 
 
@@ -33,7 +36,8 @@ def answer(request: dict[str, Any]) -> str:
     topic = next(t for t in TOPICS if t in question)
     return (
         f"Good news on {topic}: the team at gear@fernleaf.example can sort you out "
-        f"today. Ask <@U777> or call 555-123-4567 if you need it faster. 🥾"
+        f"today. Ask <@U777> in <#C024BE7LR|gear>, call 555-123-4567 or pay for {topic} "
+        f"with 4111 1111 1111 1111 at https://pay.example/c?token=abc123 🥾"
     )
 
 
@@ -41,7 +45,10 @@ def rate_replies(bot: RunningBot) -> None:
     bot.openai.reply_with(answer)
     for i, topic in enumerate(TOPICS):
         bot.send_event(
-            sr.mention(f"<@UBOT> what should I know about {topic}? I'm dana@corp.example")
+            sr.mention(
+                f"<@UBOT> what should I know about {topic}? I'm dana@corp.example, "
+                "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
+            )
         )
         bot.slack.wait_for("chat.update", count=i + 1)
     bot.settle()
