@@ -23,6 +23,7 @@ from curation.dedup import dedup_text
 from curation.examples import ChatMessage, Example, LabeledReply, Rejection
 from curation.labels import (
     KEPT_KINDS,
+    UNRATED,
     Label,
     LabelKind,
     LabelPolicy,
@@ -135,6 +136,7 @@ class ReplyScreen:
         self._tokens = MessageTokens(base_model)
         self._language = rules.format.language
         self.bands = bands_for(rules.dedup.similarity)
+        self._unrated = UNRATED.reason(policy)
 
     def load_models(self) -> None:
         """Load now what screening would load on first use, so that forked
@@ -158,6 +160,9 @@ class ReplyScreen:
         return chunk
 
     def screen(self, labeled: LabeledReply) -> Screened:
+        if not labeled.votes and not labeled.corrections:
+            # Most replies: nobody reacted, and the report says just that.
+            return Screened("unrated", (Rejection(labeled.key, "unrated", self._unrated),))
         label = label_reply(labeled, self.policy)
         if label.kind not in KEPT_KINDS:
             rejection = Rejection(labeled.key, label.kind, label.reason(self.policy))
