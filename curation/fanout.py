@@ -7,15 +7,25 @@ screen instead of receiving them pickled, and only results travel back. The
 calling process screens chunks too while the workers run, so `workers` counts
 it: its own chunks cost nothing to ship. Results come back in reply order, so a
 run gives exactly what one process would.
+
+A worker writes each chunk's results to a file in a spool folder (in memory,
+under /dev/shm, where there is one) and sends back only its name. Through the
+pool's pipe, a worker would wait, result half sent, until the calling process
+stopped screening long enough to read it, and that process would unpickle it
+on a second thread, competing with its own screening; read from a file, it is
+unpickled when its turn comes, and the worker goes straight on.
 """
 
 import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 from typing import Literal, cast
 
 from curation.examples import (
@@ -43,8 +53,11 @@ _AHEAD = 2
 # Told the number of replies screened so far.
 Done = Callable[[int], None]
 
-# What each forked worker inherited: the replies and the screen.
-_inherited: tuple[Sequence[LabeledReply], ReplyScreen] | None = None
+# What each forked worker inherited: the replies, the screen and the spool folder.
+_inherited: tuple[Sequence[LabeledReply], ReplyScreen, str] | None = None
+# Where spool folders go: memory, not disk, where the system has it.
+# A folder made by tempfile inside it is private to this user (mode 0700).
+_SHARED_MEMORY = Path("/dev/shm")  # noqa: S108
 
 # An example as plain tuples, its messages too: pickle writes and reads a plain
 # tuple in C, while a named tuple costs a Python call each way.
@@ -65,6 +78,11 @@ _Packed = tuple[
     list[_Rejection],
     list[_Example],
 ]
+
+
+_Results = tuple[_Packed, Counter[str]]
+# What a worker sends back: the path of a spool file holding the results, or them.
+_Sent = str | _Results
 
 
 def screen_all(
@@ -88,13 +106,17 @@ def screen_all(
     screen.load_models()
     children = workers - 1
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=children,
-        mp_context=context,
-        initializer=_inherit,
-        initargs=(replies, screen),
-    ) as pool:
-        sent: dict[int, Future[tuple[_Packed, Counter[str]]]] = {}
+    spool_root = _SHARED_MEMORY if _SHARED_MEMORY.is_dir() else None
+    with (
+        tempfile.TemporaryDirectory(prefix="voiceloop-curate-", dir=spool_root) as spool,
+        ProcessPoolExecutor(
+            max_workers=children,
+            mp_context=context,
+            initializer=_inherit,
+            initargs=(replies, screen, spool),
+        ) as pool,
+    ):
+        sent: dict[int, Future[_Sent]] = {}
         mine: dict[int, tuple[ScreenedChunk, Counter[str]]] = {}
         claimed = 0
         for index, (_, stop) in enumerate(ranges):
@@ -111,7 +133,7 @@ def screen_all(
             if index in mine:
                 screened, scrubbed = mine.pop(index)
             else:
-                packed, scrubbed = sent.pop(index).result()
+                packed, scrubbed = _received(sent.pop(index).result())
                 screened = _unpacked(packed)
             # Counters merged in reply order keep the kinds in the order a
             # single process would first have met them.
@@ -143,9 +165,9 @@ def _can_fork() -> bool:
     )
 
 
-def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen) -> None:
+def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen, spool: str) -> None:
     global _inherited
-    _inherited = (replies, screen)
+    _inherited = (replies, screen, spool)
 
 
 def _screened_apart(
@@ -160,11 +182,33 @@ def _screened_apart(
         screen.scrubber.counts = counts
 
 
-def _screen_range(start: int, stop: int) -> tuple[_Packed, Counter[str]]:
+def _screen_range(start: int, stop: int) -> _Sent:
+    """A chunk's results, in a spool file (its path is returned) or, where
+    the file cannot be written (a full /dev/shm), themselves."""
     assert _inherited is not None, "a worker starts with _inherit"
-    replies, screen = _inherited
+    replies, screen, spool = _inherited
     screened, counts = _screened_apart(screen, replies[start:stop])
-    return _packed(screened), counts
+    results = (_packed(screened), counts)
+    path = Path(spool, f"{start}.pickle")
+    try:
+        with path.open("wb") as file:
+            pickle.dump(results, file, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        path.unlink(missing_ok=True)
+        return results
+    return str(path)
+
+
+def _received(sent: _Sent) -> _Results:
+    if not isinstance(sent, str):
+        return sent
+    path = Path(sent)
+    with path.open("rb") as file:
+        # Written a moment ago by this run's own worker, in a folder only
+        # this user can read.
+        results: _Results = pickle.load(file)  # noqa: S301
+    path.unlink()
+    return results
 
 
 def _packed(chunk: ScreenedChunk) -> _Packed:

@@ -1,8 +1,10 @@
 """Screening in worker processes gives exactly what one process gives."""
 
+import pickle
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,3 +139,46 @@ def test_no_worker_is_forked_while_other_threads_run(monkeypatch: pytest.MonkeyP
         stop.set()
         other.join()
     assert screened.labels.total() == 60
+
+
+@pytest.mark.usefixtures("lone_thread")
+def test_results_travel_through_a_spool_folder_that_is_gone_afterwards(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(fanout, "_SHARED_MEMORY", tmp_path)
+    read: list[object] = []
+    received = fanout._received
+
+    def receive(sent: str) -> object:
+        read.append(sent)
+        return received(sent)
+
+    monkeypatch.setattr(fanout, "_received", receive)
+    one = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=10**9))
+    many = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=0, chunk=7))
+    assert many == one
+    assert read and all(isinstance(sent, str) for sent in read)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("lone_thread")
+def test_results_come_through_the_pipe_when_the_spool_cannot_be_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # Forked workers inherit the patch.
+    monkeypatch.setattr(pickle, "dump", full)
+    read: list[object] = []
+    received = fanout._received
+
+    def receive(sent: object) -> object:
+        read.append(sent)
+        return received(sent)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fanout, "_received", receive)
+    one = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=10**9))
+    many = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=0, chunk=7))
+    assert many == one
+    assert read and not any(isinstance(sent, str) for sent in read)
