@@ -8,7 +8,6 @@ What needs the other replies (repeats, the split, pairs) happens afterwards.
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from curation.chat_format import (
     chat_messages,
@@ -25,7 +24,6 @@ from curation.labels import (
     KEPT_KINDS,
     UNRATED,
     Label,
-    LabelKind,
     LabelPolicy,
     chosen_correction,
     label_reply,
@@ -41,65 +39,35 @@ from curation.style import StyleChecker
 from curation.words import ascii_words
 
 
-class Screened(NamedTuple):
-    """What became of one reply before it met the others. A named tuple, not
-    a dataclass: workers send these back by the hundred thousand, and a tuple
-    is several times cheaper to pickle and rebuild."""
-
-    label: LabelKind
-    # In report order: superseded corrections, then why the reply itself went.
-    rejections: tuple[Rejection, ...] = ()
-    # Passed every check so far, fitted to the token limit.
-    example: Example | None = None
-    # The reply's own tokens, so preference pairs need not count them again.
-    target_tokens: int = 0
-    # What repeats are judged on (see curation.dedup).
-    dedup_text: bytes = b""
-    # What preference pairs match on first (see curation.preferences).
-    question: str = ""
-    # Built and checked, but too long even without context; reported after
-    # every other per-reply reason, as the token limit is the later stage.
-    too_long: Rejection | None = None
-    trimmed: bool = False
-    # A reply voted bad, built like an example: the losing side of a pair.
-    loser: Example | None = None
-
-
 @dataclass
 class ScreenedChunk:
     """What became of a run of replies, gathered by kind, each list in reply
-    order: the calling process takes in a whole chunk at a time, not a reply
-    at a time, and workers send chunks back (curation.fanout)."""
+    order. Screening writes each reply's outcome straight into these lists,
+    and the calling process takes in a whole chunk at a time, not a reply at
+    a time; workers send chunks back (curation.fanout)."""
 
     labels: Counter[str] = field(default_factory=Counter)
-    # In report order (see Screened.rejections); too_long ones come later.
+    # In report order: for each reply, superseded corrections, then why the
+    # reply itself went. Replies too long even without context come later,
+    # as the token limit is the later stage.
     rejections: list[Rejection] = field(default_factory=list)
+    # Passed every check so far, fitted to the token limit.
     examples: list[Example] = field(default_factory=list)
-    # For each example, as in Screened: its reply's tokens, its dedup text,
-    # and, made where it was built, its LSH band keys (curation.minhash, a
-    # row of uint64s each) and its JSONL line.
+    # For each example: its reply's own tokens (so preference pairs need not
+    # count them again), what repeats are judged on (curation.dedup), what
+    # pairs match on first (curation.preferences), and, made where it was
+    # built, its LSH band keys (curation.minhash, a row of uint64s each) and
+    # its JSONL line.
     target_tokens: list[int] = field(default_factory=list)
     dedup_texts: list[bytes] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     sketches: bytearray = field(default_factory=bytearray)
     lines: list[bytes] = field(default_factory=list)
+    # Examples that lost old context turns to fit.
     trimmed: int = 0
     too_long: list[Rejection] = field(default_factory=list)
+    # Replies voted bad, built like examples: the losing side of a pair.
     losers: list[Example] = field(default_factory=list)
-
-    def add(self, screened: Screened) -> None:
-        self.labels[screened.label] += 1
-        self.rejections += screened.rejections
-        if screened.example is not None:
-            self.examples.append(screened.example)
-            self.target_tokens.append(screened.target_tokens)
-            self.dedup_texts.append(screened.dedup_text)
-            self.questions.append(screened.question)
-            self.trimmed += screened.trimmed
-        elif screened.too_long is not None:
-            self.too_long.append(screened.too_long)
-        elif screened.loser is not None:
-            self.losers.append(screened.loser)
 
     def extend(self, other: "ScreenedChunk") -> None:
         """`other`'s replies added after this chunk's."""
@@ -150,28 +118,37 @@ class ReplyScreen:
         """Each reply screened, and each example's band keys and JSONL line
         made too: in bulk, and in the worker that built the examples."""
         chunk = ScreenedChunk()
-        add = chunk.add
+        screen = self.screen
         for reply in replies:
-            add(self.screen(reply))
+            screen(reply, chunk)
         if chunk.examples:
             keys = band_keys(chunk.dedup_texts, *self.bands)
             chunk.sketches = bytearray(keys.tobytes())
             chunk.lines = list(map(ChatLines().line, (e.messages for e in chunk.examples)))
         return chunk
 
-    def screen(self, labeled: LabeledReply) -> Screened:
+    def screen(self, labeled: LabeledReply, chunk: ScreenedChunk) -> None:
+        """What becomes of one reply, added to `chunk`."""
         if not labeled.votes and not labeled.corrections:
             # Most replies: nobody reacted, and the report says just that.
-            return Screened("unrated", (Rejection(labeled.key, "unrated", self._unrated),))
+            chunk.labels["unrated"] += 1
+            chunk.rejections.append(Rejection(labeled.key, "unrated", self._unrated))
+            return
         label = label_reply(labeled, self.policy)
+        chunk.labels[label.kind] += 1
         if label.kind not in KEPT_KINDS:
-            rejection = Rejection(labeled.key, label.kind, label.reason(self.policy))
-            loser = self._loser(labeled, label) if label.kind == "bad" else None
-            return Screened(label.kind, (rejection,), loser=loser)
-        rejections = _superseded(labeled)
+            chunk.rejections.append(Rejection(labeled.key, label.kind, label.reason(self.policy)))
+            if label.kind == "bad":
+                loser = self._loser(labeled, label)
+                if loser is not None:
+                    chunk.losers.append(loser)
+            return
+        if labeled.corrections:
+            chunk.rejections += _superseded(labeled)
         missing = no_question(labeled)
         if missing is not None:
-            return Screened(label.kind, (*rejections, missing))
+            chunk.rejections.append(missing)
+            return
         target, rejected = target_and_rejected(labeled, label)
         # The system prompt is the team's own text; everything else came from Slack.
         texts = slack_texts(labeled, target)
@@ -186,29 +163,27 @@ class ReplyScreen:
         violations = self.style.violations(reply, words)
         if violations:
             detail = "; ".join(v.detail for v in violations)
-            style = Rejection(labeled.key, f"style:{violations[0].rule}", detail)
-            return Screened(label.kind, (*rejections, style))
+            rule = f"style:{violations[0].rule}"
+            chunk.rejections.append(Rejection(labeled.key, rule, detail))
+            return
         problems = message_problems(messages)
         if problems:
             invalid = Rejection(labeled.key, "invalid_format", "; ".join(problems))
-            return Screened(label.kind, (*rejections, invalid))
+            chunk.rejections.append(invalid)
+            return
         counts = self._tokens(messages)
         dropped, tokens = context_to_drop(counts, self.limit)
         if tokens > self.limit:
-            refused = too_long(labeled.key, tokens, self.limit)
-            return Screened(label.kind, tuple(rejections), too_long=refused)
+            chunk.too_long.append(too_long(labeled.key, tokens, self.limit))
+            return
         if dropped:
             messages = messages[:1] + messages[1 + dropped :]
+            chunk.trimmed += 1
         example = example_of(labeled, label, messages, rejected, tokens)
-        return Screened(
-            label.kind,
-            tuple(rejections),
-            example=example,
-            target_tokens=counts[-1] - self._tokens.overhead["assistant"],
-            dedup_text=dedup_text(example, words),
-            question=normalized_question(example),
-            trimmed=dropped > 0,
-        )
+        chunk.examples.append(example)
+        chunk.target_tokens.append(counts[-1] - self._tokens.overhead["assistant"])
+        chunk.dedup_texts.append(dedup_text(example, words))
+        chunk.questions.append(normalized_question(example))
 
     def _loser(self, labeled: LabeledReply, label: Label) -> Example | None:
         if no_question(labeled) is not None:

@@ -29,13 +29,13 @@ class Deployment:
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChatTurn:
     role: Literal["user", "assistant"]
     content: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One bot reply, addressed by Slack's (channel, ts) of the reply message."""
 
@@ -58,7 +58,7 @@ class Reply:
     created_at: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vote:
     channel: str
     ts: str
@@ -68,7 +68,7 @@ class Vote:
     updated_at: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Correction:
     channel: str
     ts: str

@@ -5,6 +5,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -244,7 +245,7 @@ def _address(channel: str | None, ts: str | None) -> tuple[str | None, list[str]
 
 
 def _row(record: Any) -> dict[str, Any]:
-    return dict(vars(record))
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 def _reply(row: dict[str, Any]) -> Reply:
