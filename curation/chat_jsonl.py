@@ -57,7 +57,24 @@ def _message_json(message: ChatMessage) -> str:
     role, content, weight = message
     if weight is not None and type(weight) is not int:
         return _ENCODER.encode(message.as_json())  # whatever json makes of it
-    opening = _OPENING.get(role) or f'{{"role": {_STRING(role)}, "content": '
+    opening = _opening(role)
     if weight is None:
         return opening + _STRING(content) + "}"
     return f'{opening}{_STRING(content)}, "weight": {weight}}}'
+
+
+def dpo_line(prompt: Sequence[ChatMessage], preferred: str, non_preferred: str) -> bytes:
+    """The line dumps_jsonl writes for a preference pair's as_json(): the
+    prompt's messages without weights (DPO input is all context), then each
+    answer as one assistant message."""
+    messages = ", ".join(_opening(m.role) + _STRING(m.content) + "}" for m in prompt)
+    answer = _OPENING["assistant"]
+    return (
+        f'{{"input": {{"messages": [{messages}]}}, '
+        f'"preferred_output": [{answer}{_STRING(preferred)}}}], '
+        f'"non_preferred_output": [{answer}{_STRING(non_preferred)}}}]}}\n'
+    ).encode()
+
+
+def _opening(role: str) -> str:
+    return _OPENING.get(role) or f'{{"role": {_STRING(role)}, "content": '

@@ -6,11 +6,11 @@ import shutil
 import uuid
 from pathlib import Path
 
-from curation.chat_jsonl import ChatLines
+from curation.chat_jsonl import ChatLines, dpo_line
 from curation.errors import CurationError
 from curation.examples import Example
-from curation.jsonl import dumps_jsonl
 from curation.pipeline import CuratedDataset
+from curation.preferences import PreferencePair
 
 TRAIN = "train.jsonl"
 VALIDATION = "validation.jsonl"
@@ -25,8 +25,8 @@ def data_files(curated: CuratedDataset) -> dict[str, bytes]:
     files = {
         TRAIN: _chat_file(curated.train, curated.jsonl_lines),
         VALIDATION: _chat_file(curated.validation, curated.jsonl_lines),
-        DPO_TRAIN: dumps_jsonl(p.as_json() for p in curated.train_pairs),
-        DPO_VALIDATION: dumps_jsonl(p.as_json() for p in curated.validation_pairs),
+        DPO_TRAIN: _pairs_file(curated.train_pairs),
+        DPO_VALIDATION: _pairs_file(curated.validation_pairs),
     }
     return {name: data for name, data in files.items() if data}
 
@@ -35,6 +35,11 @@ def _chat_file(examples: list[Example], made: dict[str, bytes]) -> bytes:
     """dumps_chat_jsonl of the examples, from the lines screening made."""
     lines = ChatLines()
     return b"".join(made.get(e.key) or lines.line(e.messages) for e in examples)
+
+
+def _pairs_file(pairs: list[PreferencePair]) -> bytes:
+    """dumps_jsonl of the pairs' as_json(), written by chat_jsonl.dpo_line."""
+    return b"".join(dpo_line(p.prompt, p.preferred, p.non_preferred) for p in pairs)
 
 
 def dataset_id(files: dict[str, bytes], base_model: str, epochs: int) -> str:

@@ -24,6 +24,10 @@ class MessageTokens:
         # Every example starts with the same system prompt: count it once.
         self._system: dict[str, int] = {}
 
+    def text(self, content: str) -> int:
+        """A text's own tokens, without a message's overhead."""
+        return len(self._encode(content))
+
     def __call__(self, messages: tuple[ChatMessage, ...]) -> list[int]:
         # One text at a time: tiktoken's batch call starts a thread task per
         # text, which costs more than encoding a chat message.

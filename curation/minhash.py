@@ -59,7 +59,9 @@ def band_keys(texts: list[bytes], bands: int, rows: int) -> U64:
 def sharing_a_band(keys: U64) -> dict[int, list[int]]:
     """For each text, the other texts that share at least one band key with it."""
     flat = keys.ravel()
-    order = np.argsort(flat, kind="stable")
+    # Any order of equal keys will do (buckets become sets), and numpy's
+    # default sort is five times quicker than a stable one here.
+    order = np.argsort(flat)
     ordered = flat[order]
     owner = order // keys.shape[1]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))

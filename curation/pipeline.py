@@ -19,7 +19,7 @@ from curation.examples import Example, LabeledReply, Rejection
 from curation.fanout import PARALLEL_FROM, WORKERS, screen_all
 from curation.gc_pause import collector_paused
 from curation.labels import LabelPolicy
-from curation.preferences import PreferencePair, preference_pairs
+from curation.preferences import PreferencePair, Prepared, preference_pairs
 from curation.rules import CurationRules
 from curation.screening import ReplyScreen, ScreenedChunk
 from curation.split import split_by_thread
@@ -163,13 +163,17 @@ def _curate(
     report(SPLIT, 0, 1)
     train, validation = split_by_thread(kept, config.validation_share)
     example_keys = [e.key for e in candidates]
+    prepared = Prepared(
+        target_tokens=dict(zip(example_keys, screened.target_tokens, strict=True)),
+        rejected_tokens={
+            e.key: tokens
+            for e, tokens in zip(candidates, screened.rejected_tokens, strict=True)
+            if e.rejected is not None
+        },
+        questions=dict(zip(example_keys, screened.questions, strict=True)),
+    )
     pairs, too_long_pairs = preference_pairs(
-        kept,
-        screened.losers,
-        model.example_token_limit,
-        config.base_model,
-        dict(zip(example_keys, screened.target_tokens, strict=True)),
-        dict(zip(example_keys, screened.questions, strict=True)),
+        kept, screened.losers, model.example_token_limit, config.base_model, prepared
     )
     report(SPLIT, 1, 1)
     held = {e.key for e in validation}

@@ -6,7 +6,7 @@ thread context and question, after scrubbing).
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from curation.dedup import survivors_first
 from curation.examples import ChatMessage, Example
@@ -33,31 +33,40 @@ class PreferencePair:
         }
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What screening already worked out for kept examples, by example key,
+    where it built them (in worker processes), so pairing need not do it
+    again: their replies' tokens, the tokens of the replies corrections
+    replaced, and their questions as normalized_question gives them."""
+
+    target_tokens: Mapping[str, int] = field(default_factory=dict)
+    rejected_tokens: Mapping[str, int] = field(default_factory=dict)
+    questions: Mapping[str, str] = field(default_factory=dict)
+
+
 def preference_pairs(
     kept: list[Example],
     bad: list[Example],
     limit: int,
     model: str,
-    target_tokens: Mapping[str, int] | None = None,
-    questions: Mapping[str, str] | None = None,
+    prepared: Prepared | None = None,
 ) -> tuple[list[PreferencePair], int]:
     """Pairs from corrections and from bad replies to a kept example's prompt,
     and how many pairs did not fit the token limit.
 
     `bad` holds replies voted bad, built and scrubbed like kept examples. A
     loser that differs from the winner only in whitespace teaches nothing.
-    `target_tokens` has the tokens of kept examples' replies where they were
-    counted already, by example key, and `questions` their questions as
-    normalized_question gives them.
     """
-    known = target_tokens or {}
+    prepared = prepared or Prepared()
+    known = prepared.target_tokens
     candidates = [(e, e.key, e.rejected) for e in kept if e.rejected is not None]
     # Only prompts some bad reply answered can pair.
     loser_questions = [normalized_question(loser) for loser in bad]
     asked = set(loser_questions)
     answered = []
     if asked:
-        made = questions or {}
+        made = prepared.questions
         for example in kept:
             question = made.get(example.key)
             if question is None:
@@ -75,6 +84,7 @@ def preference_pairs(
                 candidates.append((winner, loser.key, loser.target))
     pairs = []
     too_long = 0
+    losing_tokens = prepared.rejected_tokens
     for winner, loser_key, losing_text in candidates:
         if _normalized(losing_text) == _normalized(winner.target):
             continue
@@ -83,7 +93,10 @@ def preference_pairs(
             target = count_tokens(winner.target, model)
         # The trainer reads the prompt with each answer in turn; the longer
         # answer decides whether the pair fits.
-        tokens = winner.tokens - target + max(target, count_tokens(losing_text, model))
+        losing = losing_tokens.get(winner.key) if losing_text is winner.rejected else None
+        if losing is None:
+            losing = count_tokens(losing_text, model)
+        tokens = winner.tokens - target + max(target, losing)
         if tokens > limit:
             too_long += 1
             continue

@@ -59,6 +59,9 @@ class ScreenedChunk:
     # built, its LSH band keys (curation.minhash, a row of uint64s each) and
     # its JSONL line.
     target_tokens: list[int] = field(default_factory=list)
+    # The tokens of the reply a correction replaced (the pair's losing side),
+    # 0 where none was.
+    rejected_tokens: list[int] = field(default_factory=list)
     dedup_texts: list[bytes] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     sketches: bytearray = field(default_factory=bytearray)
@@ -75,6 +78,7 @@ class ScreenedChunk:
         self.rejections += other.rejections
         self.examples += other.examples
         self.target_tokens += other.target_tokens
+        self.rejected_tokens += other.rejected_tokens
         self.dedup_texts += other.dedup_texts
         self.questions += other.questions
         self.sketches += other.sketches
@@ -182,6 +186,7 @@ class ReplyScreen:
         example = example_of(labeled, label, messages, rejected, tokens)
         chunk.examples.append(example)
         chunk.target_tokens.append(counts[-1] - self._tokens.overhead["assistant"])
+        chunk.rejected_tokens.append(0 if rejected is None else self._tokens.text(rejected))
         chunk.dedup_texts.append(dedup_text(example, words))
         chunk.questions.append(normalized_question(example))
 

@@ -5,9 +5,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from curation.chat_jsonl import dumps_chat_jsonl
+from curation.chat_jsonl import dpo_line, dumps_chat_jsonl
 from curation.examples import ChatMessage
 from curation.jsonl import dumps_jsonl
+from curation.preferences import PreferencePair
 
 MESSAGES = st.builds(
     ChatMessage,
@@ -34,3 +35,14 @@ def test_a_shared_system_prompt_is_written_in_every_line() -> None:
         f'{{"role": "assistant", "content": "a", "weight": 1}}]}}'
         for i in range(2)
     ]
+
+
+TEXTS = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.just('"\\\n\u2028🌲')
+
+
+@given(st.lists(MESSAGES, max_size=4), TEXTS, TEXTS)
+def test_a_preference_pair_line_is_the_bytes_json_dumps_writes(
+    prompt: list[ChatMessage], preferred: str, non_preferred: str
+) -> None:
+    pair = PreferencePair("C/1", "C/1", tuple(prompt), preferred, non_preferred, 0)
+    assert dpo_line(pair.prompt, preferred, non_preferred) == dumps_jsonl([pair.as_json()])
