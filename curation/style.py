@@ -99,27 +99,40 @@ class StyleChecker:
         runs = ascii_runs
         if runs is None and body.isascii():
             runs = ascii_words(body)
-        _at_least(found, "too_short", len(body), fmt.min_chars, "characters")
-        _at_most(found, "max_chars", len(body), fmt.max_chars, "characters")
-        _at_most(found, "max_words", len(words), fmt.max_words, "words")
-        if fmt.max_lines is not None:
-            _at_most(found, "max_lines", len(body.splitlines()), fmt.max_lines, "lines")
-        _at_most(found, "max_exclamations", prose.count("!"), fmt.max_exclamations, "'!'")
-        _at_most(found, "max_em_dashes", prose.count("—"), fmt.max_em_dashes, "em dashes")
-        emoji = _emoji(prose)
-        _at_most(found, "max_emoji", len(emoji), fmt.max_emoji, "emoji")
-        if self._allowed is not None:
-            stray = sorted({e for e in emoji if _emoji_key(e) not in self._allowed})
-            if stray:
-                found.append(Violation("emoji_not_allowed", f"uses {' '.join(stray)}"))
+        # Each limit is compared inline and described only when broken:
+        # this runs for every kept reply, and nearly all keep every limit.
+        size = len(body)
+        if size < fmt.min_chars:
+            _below(found, "too_short", size, fmt.min_chars, "characters")
+        if fmt.max_chars is not None and size > fmt.max_chars:
+            _above(found, "max_chars", size, fmt.max_chars, "characters")
+        if fmt.max_words is not None and len(words) > fmt.max_words:
+            _above(found, "max_words", len(words), fmt.max_words, "words")
+        if fmt.max_lines is not None and (lines := len(body.splitlines())) > fmt.max_lines:
+            _above(found, "max_lines", lines, fmt.max_lines, "lines")
+        if fmt.max_exclamations is not None and (bangs := prose.count("!")) > fmt.max_exclamations:
+            _above(found, "max_exclamations", bangs, fmt.max_exclamations, "'!'")
+        if fmt.max_em_dashes is not None and (dashes := prose.count("—")) > fmt.max_em_dashes:
+            _above(found, "max_em_dashes", dashes, fmt.max_em_dashes, "em dashes")
+        # ASCII text has no emoji and a shortcode needs two colons.
+        if not prose.isascii() or prose.count(":") > 1:
+            emoji = _emoji(prose)
+            if fmt.max_emoji is not None and len(emoji) > fmt.max_emoji:
+                _above(found, "max_emoji", len(emoji), fmt.max_emoji, "emoji")
+            if self._allowed is not None:
+                stray = sorted({e for e in emoji if _emoji_key(e) not in self._allowed})
+                if stray:
+                    found.append(Violation("emoji_not_allowed", f"uses {' '.join(stray)}"))
         if fmt.slack_mrkdwn:
-            for name, (needle, markdown) in _MARKDOWN.items():
-                if needle in prose and markdown.search(prose):
-                    found.append(Violation(name, _MARKDOWN_HINT[name]))
-            unpaired = _unpaired_markers(prose)
-            if unpaired:
-                detail = " and ".join(f"'{m}'" for m in unpaired)
-                found.append(Violation("unbalanced_mrkdwn", f"{detail} opened or closed alone"))
+            if "#" in prose or "|" in prose or "**" in prose or "](" in prose:
+                for name, (needle, markdown) in _MARKDOWN.items():
+                    if needle in prose and markdown.search(prose):
+                        found.append(Violation(name, _MARKDOWN_HINT[name]))
+            if "`" in prose or "*" in prose or "_" in prose:
+                unpaired = _unpaired_markers(prose)
+                if unpaired:
+                    detail = " and ".join(f"'{m}'" for m in unpaired)
+                    found.append(Violation("unbalanced_mrkdwn", f"{detail} opened or closed alone"))
         if self._banned is not None and self._may_be_banned(body, words, runs):
             hits = sorted({m.group(0).lower() for m in self._banned.finditer(_plain_quotes(body))})
             if hits:
@@ -182,14 +195,12 @@ def _unpaired_markers(prose: str) -> list[str]:
     return found
 
 
-def _at_most(found: list[Violation], rule: str, value: int, limit: int | None, unit: str) -> None:
-    if limit is not None and value > limit:
-        found.append(Violation(rule, f"{value} {unit}, at most {limit} allowed"))
+def _above(found: list[Violation], rule: str, value: int, limit: int, unit: str) -> None:
+    found.append(Violation(rule, f"{value} {unit}, at most {limit} allowed"))
 
 
-def _at_least(found: list[Violation], rule: str, value: int, limit: int, unit: str) -> None:
-    if value < limit:
-        found.append(Violation(rule, f"{value} {unit}, at least {limit} needed"))
+def _below(found: list[Violation], rule: str, value: int, limit: int, unit: str) -> None:
+    found.append(Violation(rule, f"{value} {unit}, at least {limit} needed"))
 
 
 def _emoji(text: str) -> list[str]:

@@ -52,6 +52,7 @@ def test_only_allowed_emoji() -> None:
     allowed = ["🌲", "tent"]
     assert check("🌲 :tent: ⛺️", allowed_emoji=allowed) == ["emoji_not_allowed"]
     assert check("🌲 :tent: :tent::skin-tone-2:", allowed_emoji=allowed) == []
+    assert check("Bring water :tent:", allowed_emoji=[]) == ["emoji_not_allowed"]
 
 
 def test_markdown_that_slack_does_not_render() -> None:
