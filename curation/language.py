@@ -1,5 +1,7 @@
 """Is a reply in the team's language? A cheap answer first, a classifier when unsure."""
 
+from itertools import islice
+
 import py3langid
 
 from curation.words import ascii_words
@@ -64,8 +66,9 @@ def detected_language(
     if expected == "en" and text.isascii():
         if ascii_runs is None:
             ascii_runs = ascii_words(text)
-        # Counted in C: a word is a marker or it is not.
-        if sum(map(_ENGLISH_MARKER_BYTES.__contains__, ascii_runs)) >= 2:
+        # The second marker, looked for in C and no further than it.
+        markers = filter(_ENGLISH_MARKER_BYTES.__contains__, ascii_runs)
+        if next(islice(markers, 1, None), None) is not None:
             return None
     # The model ships inside the package; py3langid loads it (half a second)
     # the first time a reply needs it.

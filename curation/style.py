@@ -147,8 +147,9 @@ class StyleChecker:
             )
             if other is not None:
                 found.append(Violation("language", f"reads as '{other}', not '{fmt.language}'"))
+        lowered = body.lower() if self._patterns else ""
         for rule, pattern, needles in self._patterns:
-            maybe = needles is None or needles.may_match(body)
+            maybe = needles is None or needles.may_match(body, lowered)
             matched = maybe and pattern.search(body) is not None
             if matched != (rule.mode == "require"):
                 default = "matches" if rule.mode == "forbid" else "does not match"
