@@ -161,7 +161,8 @@ def _curate(
     order = sorted(range(len(kept)), key=[(e.created_at, e.key) for e in kept].__getitem__)
     kept = [kept[i] for i in order]
     report(SPLIT, 0, 1)
-    train, validation = split_by_thread(kept, config.validation_share)
+    positions = dict(zip([e.thread for e in candidates], screened.positions, strict=True))
+    train, validation = split_by_thread(kept, config.validation_share, positions)
     example_keys = [e.key for e in candidates]
     prepared = Prepared(
         target_tokens=dict(zip(example_keys, screened.target_tokens, strict=True)),

@@ -35,6 +35,7 @@ from curation.minhash import band_keys, bands_for
 from curation.pii import Scrubber
 from curation.preferences import normalized_question
 from curation.rules import CurationRules
+from curation.split import thread_position
 from curation.style import StyleChecker
 from curation.words import ascii_words
 
@@ -64,6 +65,8 @@ class ScreenedChunk:
     rejected_tokens: list[int] = field(default_factory=list)
     dedup_texts: list[bytes] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    # Where its thread falls in the split (curation.split.thread_position).
+    positions: list[float] = field(default_factory=list)
     sketches: bytearray = field(default_factory=bytearray)
     lines: list[bytes] = field(default_factory=list)
     # Examples that lost old context turns to fit.
@@ -81,6 +84,7 @@ class ScreenedChunk:
         self.rejected_tokens += other.rejected_tokens
         self.dedup_texts += other.dedup_texts
         self.questions += other.questions
+        self.positions += other.positions
         self.sketches += other.sketches
         self.lines += other.lines
         self.trimmed += other.trimmed
@@ -189,6 +193,7 @@ class ReplyScreen:
         chunk.rejected_tokens.append(0 if rejected is None else self._tokens.text(rejected))
         chunk.dedup_texts.append(dedup_text(example, words))
         chunk.questions.append(normalized_question(example))
+        chunk.positions.append(thread_position(example.thread))
 
     def _loser(self, labeled: LabeledReply, label: Label) -> Example | None:
         if no_question(labeled) is not None:

@@ -6,7 +6,7 @@ side depends only on its address, so it stays put as the dataset grows.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from curation.examples import Example
 
@@ -18,18 +18,29 @@ def thread_position(thread: str) -> float:
 
 
 def split_by_thread(
-    examples: Sequence[Example], validation_share: float
+    examples: Sequence[Example],
+    validation_share: float,
+    positions: Mapping[str, float] | None = None,
 ) -> tuple[list[Example], list[Example]]:
-    position = {thread: thread_position(thread) for thread in {e.thread for e in examples}}
-    threads = sorted(position, key=position.__getitem__)
-    held = {t for t in threads if position[t] < validation_share}
-    if validation_share > 0 and not held and len(threads) > 1:
+    """`positions`, when given, holds thread_position of threads, made already."""
+    known = positions or {}
+    position = {}
+    for thread in {e.thread for e in examples}:
+        found = known.get(thread)
+        position[thread] = thread_position(thread) if found is None else found
+    held = {t for t, p in position.items() if p < validation_share}
+    if validation_share > 0 and not held and len(position) > 1:
         # A small dataset can miss the share by chance; one thread is still
-        # better than no validation at all.
-        held = {threads[0]}
-    if threads and len(held) == len(threads):
+        # better than no validation at all: the one nearest the cut.
+        held = {min(position, key=_order(position))}
+    if position and len(held) == len(position):
         # Training needs something too: keep the thread furthest from the cut.
-        held.discard(threads[-1])
+        held.discard(max(position, key=_order(position)))
     train = [e for e in examples if e.thread not in held]
     validation = [e for e in examples if e.thread in held]
     return train, validation
+
+
+def _order(position: Mapping[str, float]) -> Callable[[str], tuple[float, str]]:
+    # Ties (equal hashes) broken by address, so every run picks the same thread.
+    return lambda thread: (position[thread], thread)
