@@ -182,20 +182,29 @@ class Scrubber:
         return replace
 
 
+# Characters by how often they turn up in English chat, most often first; a
+# character not listed is rarer than all of them.
+_COMMON = " etaoinsrhldcumfpgwybv.,'kxjqz?!-:;\"()ETAOINSRHLDCUMFPGWYBVKXJQZ0123456789"
+
+
 @dataclass(frozen=True)
 class _Gate:
     """Whether any rule at all can match a text: every rule's needles and a
     digit where a rule needs one, tried as plain substring tests, which beat
-    one regex alternation of them several times over."""
+    one regex alternation of them several times over. Needles are grouped by
+    their rarest character, looked for first: one fast test of "<" rules out
+    four Slack markups at once, and most texts have none of the characters."""
 
-    exact: tuple[str, ...]
+    keyed: tuple[tuple[str, tuple[str, ...]], ...]
     folded: tuple[str, ...]
     digits: bool
 
     def may_match(self, text: str) -> bool:
-        for needle in self.exact:  # a loop: any() over a generator costs more
-            if needle in text:
-                return True
+        for key, needles in self.keyed:
+            if key in text:
+                for needle in needles:
+                    if needle in text:
+                        return True
         if self.folded and (not text.isascii() or any(n in text.lower() for n in self.folded)):
             return True
         return self.digits and may_have_digit(text)
@@ -211,4 +220,13 @@ def _gate(rules: tuple[PiiRule, ...]) -> _Gate | None:
         elif not rule.needs_digit:
             return None
     digits = any(rule.needs_digit and rule.needles is None for rule in rules)
-    return _Gate(tuple(dict.fromkeys(exact)), tuple(dict.fromkeys(folded)), digits)
+    keyed: dict[str, list[str]] = {}
+    for needle in dict.fromkeys(exact):
+        keyed.setdefault(_rarest(needle), []).append(needle)
+    groups = tuple((key, tuple(needles)) for key, needles in keyed.items())
+    return _Gate(groups, tuple(dict.fromkeys(folded)), digits)
+
+
+def _rarest(needle: str) -> str:
+    """The needle's character least likely to be in a text."""
+    return max(needle, key=lambda c: _COMMON.find(c) if c in _COMMON else len(_COMMON))
