@@ -74,11 +74,14 @@ BUILT_IN: tuple[PiiRule, ...] = (
     PiiRule(
         "url",
         re.compile(
-            r"https?://(?:[^\s/<>|@]+:[^\s/<>|@]+@[^\s<>|]*"
+            r"(?:https?://(?:[^\s/<>|@]+:[^\s/<>|@]+@[^\s<>|]*"
             r"|[^\s<>|?#]+[?#][^\s<>|]*?\b(?:(?:access_|id_|refresh_)?token|api_?key|auth|code"
             r"|key|pass(?:word)?|pwd|secret|sig(?:nature)?)=[^\s<>|]*"
             rf"|{_WEBHOOK}[^\s<>|]*)"
-            rf"|(?-i:{_WEBHOOK})[^\s<>|]*",
+            rf"|(?-i:{_WEBHOOK})[^\s<>|]*)"
+            # The label of Slack's <url|label> markup goes too: Slack writes a
+            # link typed without its scheme as its own label, secret and all.
+            r"(?:\|[^<>\n]*(?=>))?",
             re.IGNORECASE,
         ),
         needles=Needles(("://", "hooks.slack.com/")),

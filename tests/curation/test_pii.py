@@ -26,7 +26,9 @@ from curation.rules import PiiPattern
         ("token xoxb-123456789012-abcdefghijkl", "token [secret]"),
         ("key sk-proj-abcdefghijklmnopqrstuvwxyz", "key [secret]"),
         ("reset at https://x.example/reset?user=4&token=abc123 now", "reset at [url] now"),
-        ("<https://bob:hunter2@files.example/a|files>", "<[url]|files>"),
+        # The label of Slack's <url|label> markup goes with a credential link.
+        ("<https://bob:hunter2@files.example/a|files>", "<[url]>"),
+        ("<http://x.example/cb?token=abc|x.example/cb?token=abc> now", "<[url]> now"),
         ("see <#C024BE7LR|general> or <#C024BE7LR>", "see [channel] or [channel]"),
         ("newer Slack sends <#C024BE7LR|> too", "newer Slack sends [channel] too"),
         ("ask <!subteam^S0123ABC|@guides> or <!subteam^S0123ABC>", "ask [group] or [group]"),
@@ -34,12 +36,13 @@ from curation.rules import PiiPattern
         ("https://x.example/cb?state=4#id_token=eyJabc", "[url]"),
         ("post to https://hooks.slack.com/services/T000/B000/XXXXXXXX", "post to [url]"),
         ("<https://hooks.slack.com/workflows/T000/A000/1/abc>", "<[url]>"),
-        ("<https://hooks.slack.com/triggers/T000/1/abc|run it>", "<[url]|run it>"),
+        ("<https://hooks.slack.com/triggers/T000/1/abc|run it>", "<[url]>"),
         # Typed without a scheme, Slack repeats the link as its own label.
         (
             "<http://hooks.slack.com/services/T0/B0/XX|hooks.slack.com/services/T0/B0/XX>",
-            "<[url]|[url]>",
+            "<[url]>",
         ),
+        ("https://x.example/?token=1 | pipes | stay", "[url] | pipes | stay"),
     ],
 )
 def test_built_in_patterns(text: str, scrubbed: str) -> None:
