@@ -92,6 +92,16 @@ def deduplicate(
                 continue
         kept_of_text[text_id] = index
         result.kept.append(example)
+    # Kept examples sharing a band were candidates that fell short of the
+    # threshold: still alike, so they stay on one side of the split.
+    for text_id, others in neighbours.items():
+        kept = kept_of_text.get(text_id)
+        if kept is None:
+            continue
+        for other in others:
+            twin = kept_of_text.get(other)
+            if twin is not None and other > text_id:
+                result.related.append((ordered[kept].key, ordered[twin].key))
     return result
 
 

@@ -95,3 +95,6 @@ class Sifted:
 
     kept: list[Example] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    # Keys of kept examples alike enough to be looked at together, though
+    # not alike enough to drop one (dedup): the split keeps them together.
+    related: list[tuple[str, str]] = field(default_factory=list)

@@ -162,7 +162,11 @@ def _curate(
     kept = [kept[i] for i in order]
     report(SPLIT, 0, 1)
     positions = dict(zip([e.thread for e in candidates], screened.positions, strict=True))
-    train, validation = split_by_thread(kept, config.validation_share, positions)
+    linked = []
+    if unique.related:
+        thread_of = {e.key: e.thread for e in kept}
+        linked = [(thread_of[a], thread_of[b]) for a, b in unique.related]
+    train, validation = split_by_thread(kept, config.validation_share, positions, linked)
     example_keys = [e.key for e in candidates]
     prepared = Prepared(
         target_tokens=dict(zip(example_keys, screened.target_tokens, strict=True)),

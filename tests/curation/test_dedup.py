@@ -127,3 +127,17 @@ def test_band_keys_made_per_example_give_the_same_result() -> None:
     with_keys = deduplicate(examples, 0.85, texts, keys)
     assert with_keys == deduplicate(examples, 0.85)
     assert len(with_keys.kept) > 1 and with_keys.rejected
+
+
+def test_examples_alike_but_below_the_threshold_are_kept_and_related() -> None:
+    reworded = ANSWER.replace("a lot cheaper", "much cheaper").replace("rocks and roots", "rocks")
+    other = "No, a groundsheet is optional on soft forest duff; pack it for rocky sites."
+    result = deduplicate(
+        [example("C/1"), example("C/2", answer=reworded), example("C/3", answer=other)], 0.85
+    )
+    assert [e.key for e in result.kept] == ["C/1", "C/2", "C/3"]
+    assert result.related == [("C/1", "C/2")]
+    # At a lower threshold the same pair is one example, and nothing is related.
+    lower = deduplicate([example("C/1"), example("C/2", answer=reworded)], 0.7)
+    assert [r.reason for r in lower.rejected] == ["near_duplicate"]
+    assert lower.related == []

@@ -9,6 +9,7 @@ from curation.examples import LabeledReply
 from curation.labels import LabelPolicy
 from curation.pipeline import MIN_TRAINING_EXAMPLES, CurationConfig, curate
 from curation.rules import CurationRules, FormatRules, LimitRules, ToneRules
+from curation.split import thread_position
 from storage.records import ChatTurn
 from tests.curation.factories import SYSTEM, distinct, labeled
 
@@ -197,3 +198,23 @@ def test_an_example_the_provider_would_refuse_is_rejected_as_invalid_format() ->
     assert reason == "invalid_format"
     assert "message 1" in detail
     assert [e.key for e in curated.train + curated.validation] == ["C1/2.1"]
+
+
+def test_a_reworded_answer_lands_on_the_same_side_as_its_original() -> None:
+    original = (
+        "Yes, use a footprint. It protects the tent floor from rocks and roots, and it is a "
+        "lot cheaper to replace than the tent itself when it wears through."
+    )
+    reworded = original.replace("a lot cheaper", "much cheaper").replace("rocks and roots", "rocks")
+    # Two threads the split alone would put on different sides.
+    addresses = [f"{n}.0" for n in range(1, 200)]
+    held = next(a for a in addresses if thread_position(f"C1/{a}") < CONFIG.validation_share)
+    trained = next(a for a in addresses if thread_position(f"C1/{a}") > 0.9)
+    replies = [
+        labeled("1.1", text=original, thread_ts=trained),
+        labeled("2.1", text=reworded, thread_ts=held),
+        *(labeled(f"{i}.5", text=distinct(i), thread_ts=f"{i}.5") for i in range(10, 30)),
+    ]
+    curated = curate(replies, CONFIG)
+    sides = {e.key: "train" for e in curated.train} | {e.key: "val" for e in curated.validation}
+    assert sides["C1/1.1"] == sides["C1/2.1"] == "val"

@@ -44,3 +44,29 @@ def test_small_datasets_still_get_one_validation_thread_and_keep_training() -> N
 def test_no_validation_share_means_no_validation() -> None:
     assert split_by_thread(many(50), 0.0)[1] == []
     assert split_by_thread([], 0.1) == ([], [])
+
+
+def test_linked_threads_land_together_on_the_side_of_the_first() -> None:
+    examples = many(200, per_thread=1)
+    threads = sorted({e.thread for e in examples}, key=thread_position)
+    held, trained = threads[0], threads[-1]  # nearest the start, furthest from it
+    assert thread_position(held) < 0.2 <= thread_position(trained)
+    _, validation = split_by_thread(examples, 0.2, linked=[(trained, held)])
+    assert trained in {e.thread for e in validation}
+    # Links chain: a third thread linked to the second joins them.
+    other = threads[-2]
+    _, validation = split_by_thread(examples, 0.2, linked=[(trained, held), (other, trained)])
+    assert {trained, other} <= {e.thread for e in validation}
+
+
+@given(st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=30))
+def test_no_link_crosses_the_split(pairs: list[tuple[int, int]]) -> None:
+    examples = many(40, per_thread=1)
+    linked = [(f"C/{a}", f"C/{b}") for a, b in pairs]
+    train, validation = split_by_thread(examples, 0.3, linked=linked)
+    held = {e.thread for e in validation}
+    assert all((a in held) == (b in held) for a, b in linked)
+    assert {e.thread for e in train}.isdisjoint(held)
+    assert len(train) + len(validation) == 40
+    if linked:
+        assert train  # training always keeps a group
