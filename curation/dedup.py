@@ -8,16 +8,18 @@ and one changed word in a 40-word reply already breaks a tenth of its word 3-gra
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
 
 from curation.examples import Example, Rejection, Sifted
-from curation.minhash import SHINGLE, U64, band_keys, bands_for, gram_ids, sharing_a_band
+from curation.minhash import SHINGLE, U64, band_buckets, band_keys, bands_for, gram_ids
 from curation.words import ascii_words
 
 _WORD = re.compile(r"\w+")
+# Kept examples of one LSH bucket that a new example is compared with.
+CANDIDATES_PER_BUCKET = 64
 
 
 def survivors_first(examples: Sequence[Example]) -> list[Example]:
@@ -62,7 +64,13 @@ def deduplicate(
         # are numbered in order of first appearance, as np.unique sorts them).
         _ids, first = np.unique(np.asarray(text_ids, dtype=np.intp), return_index=True)
         keys = keys[np.asarray(order, dtype=np.intp)[first]]
-    neighbours = sharing_a_band(keys)
+    buckets = band_buckets(keys)
+    buckets_of: dict[int, list[int]] = {}
+    for bucket, members in enumerate(buckets):
+        for member in members:
+            buckets_of.setdefault(member, []).append(bucket)
+    # Kept examples (positions in `ordered`) with a text in each bucket.
+    kept_in: list[list[int]] = [[] for _ in buckets]
 
     @cache
     def grams(index: int) -> frozenset[int]:
@@ -77,32 +85,45 @@ def deduplicate(
             detail = f"same as {ordered[twin].key}"
             result.rejected.append(Rejection(example.key, "duplicate", detail))
             continue
-        if text_id in neighbours:  # most texts share no band with any other
-            candidates = sorted(
-                kept
-                for other in neighbours[text_id]
-                if (kept := kept_of_text.get(other)) is not None
-            )
-            near = next(
-                (c for c in candidates if _jaccard(grams(index), grams(c)) >= similarity), None
-            )
+        in_buckets = buckets_of.get(text_id, ())
+        if in_buckets:  # most texts share no band with any other
+            near = _nearest_kept(index, in_buckets, kept_in, grams, similarity)
             if near is not None:
                 detail = f"close to {ordered[near].key}"
                 result.rejected.append(Rejection(example.key, "near_duplicate", detail))
                 continue
         kept_of_text[text_id] = index
         result.kept.append(example)
-    # Kept examples sharing a band were candidates that fell short of the
-    # threshold: still alike, so they stay on one side of the split.
-    for text_id, others in neighbours.items():
-        kept = kept_of_text.get(text_id)
-        if kept is None:
-            continue
-        for other in others:
-            twin = kept_of_text.get(other)
-            if twin is not None and other > text_id:
-                result.related.append((ordered[kept].key, ordered[twin].key))
+        linked: set[int] = set()
+        for bucket in in_buckets:
+            members = kept_in[bucket]
+            if members and members[0] not in linked:
+                # Alike, but short of the threshold: the split keeps them
+                # together. A link to each bucket's first is enough for that.
+                linked.add(members[0])
+                result.related.append((ordered[members[0]].key, example.key))
+            members.append(index)
     return result
+
+
+def _nearest_kept(
+    index: int,
+    buckets: list[int],
+    kept_in: list[list[int]],
+    grams: Callable[[int], frozenset[int]],
+    similarity: float,
+) -> int | None:
+    """The first kept example, in survivor order, at least `similarity`
+    alike with example `index`, among those sharing one of its buckets. A
+    bucket's first CANDIDATES_PER_BUCKET kept examples are compared, so that
+    a reply repeated to thousands of questions costs thousands of
+    comparisons, not millions; a near repeat shares several buckets with
+    what it repeats, so one of them nearly always has it early."""
+    candidates = sorted(
+        {kept for bucket in buckets for kept in kept_in[bucket][:CANDIDATES_PER_BUCKET]}
+    )
+    mine = grams(index)
+    return next((c for c in candidates if _jaccard(mine, grams(c)) >= similarity), None)
 
 
 def dedup_text(example: Example, target_words: list[bytes] | None = None) -> bytes:

@@ -10,8 +10,6 @@ which keeps that probability. Everything is numpy over all texts at once, and
 deterministic: the same text gets the same sketch on every run and machine.
 """
 
-from collections import defaultdict
-
 import numpy as np
 import numpy.typing as npt
 
@@ -56,24 +54,24 @@ def band_keys(texts: list[bytes], bands: int, rows: int) -> U64:
     return keys
 
 
-def sharing_a_band(keys: U64) -> dict[int, list[int]]:
-    """For each text, the other texts that share at least one band key with it."""
+def band_buckets(keys: U64) -> list[list[int]]:
+    """The texts of each band key that more than one text has, in text order:
+    texts in one bucket are candidates. Buckets, not pairs: a reply repeated
+    to a thousand questions fills one bucket of a thousand, not a million pairs."""
     flat = keys.ravel()
-    # Any order of equal keys will do (buckets become sets), and numpy's
+    # Any order of equal keys will do (members are sorted below), and numpy's
     # default sort is five times quicker than a stable one here.
     order = np.argsort(flat)
     ordered = flat[order]
     owner = order // keys.shape[1]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     lengths = np.diff(np.append(starts, len(ordered)))
-    shared: defaultdict[int, set[int]] = defaultdict(set)
     # Buckets of one are the rule; only the few real ones reach Python.
     real = lengths > 1
-    for start, length in zip(starts[real].tolist(), lengths[real].tolist(), strict=True):
-        members = owner[start : start + length].tolist()
-        for member in members:
-            shared[member].update(members)
-    return {text: sorted(others - {text}) for text, others in shared.items() if len(others) > 1}
+    return [
+        sorted(set(owner[start : start + length].tolist()))
+        for start, length in zip(starts[real].tolist(), lengths[real].tolist(), strict=True)
+    ]
 
 
 def gram_ids(text: bytes) -> U64:

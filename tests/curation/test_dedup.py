@@ -141,3 +141,21 @@ def test_examples_alike_but_below_the_threshold_are_kept_and_related() -> None:
     lower = deduplicate([example("C/1"), example("C/2", answer=reworded)], 0.7)
     assert [r.reason for r in lower.rejected] == ["near_duplicate"]
     assert lower.related == []
+
+
+def test_one_answer_to_many_questions_costs_links_in_proportion() -> None:
+    # A bot that gives one answer to thousands of questions puts them all in
+    # the same LSH buckets; linking every pair would grow with the square.
+    rng = random.Random(3)
+    words = "trail pack tent layer fleece shell boots socks stove fuel water filter map".split()
+    examples = [
+        example(f"C/{i}", question=" ".join(rng.choice(words) for _ in range(30)) + "?")
+        for i in range(1500)
+    ]
+    result = deduplicate(examples, 0.85)
+    assert len(result.kept) + len(result.rejected) == 1500
+    assert len(result.kept) > 100
+    # Each kept example links to at most one earlier example per band.
+    bands, _rows = bands_for(0.85)
+    assert 0 < len(result.related) <= len(result.kept) * bands
+    assert len(result.related) == len(set(result.related))
