@@ -147,7 +147,21 @@ def test_one_answer_to_many_questions_costs_links_in_proportion() -> None:
     # A bot that gives one answer to thousands of questions puts them all in
     # the same LSH buckets; linking every pair would grow with the square.
     rng = random.Random(3)
-    words = "trail pack tent layer fleece shell boots socks stove fuel water filter map".split()
+    words = [
+        "trail",
+        "pack",
+        "tent",
+        "layer",
+        "fleece",
+        "shell",
+        "boots",
+        "socks",
+        "stove",
+        "fuel",
+        "water",
+        "filter",
+        "map",
+    ]
     examples = [
         example(f"C/{i}", question=" ".join(rng.choice(words) for _ in range(30)) + "?")
         for i in range(1500)
