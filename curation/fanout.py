@@ -25,8 +25,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import fields
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from curation.examples import (
     ChatMessage,
@@ -64,23 +65,8 @@ _SHARED_MEMORY = Path("/dev/shm")  # noqa: S108
 _Message = tuple[Role, str, Literal[0, 1] | None]
 _Example = tuple[str, str, ExampleSource, tuple[_Message, ...], int, str, str | None, int]
 _Rejection = tuple[str, str, str]
-# A ScreenedChunk with its named tuples made plain, field for field.
-_Packed = tuple[
-    Counter[str],
-    list[_Rejection],
-    list[_Example],
-    list[int],
-    list[int],
-    list[bytes],
-    list[str],
-    list[float],
-    bytearray,
-    list[bytes],
-    int,
-    list[_Rejection],
-    list[_Example],
-]
-
+# A ScreenedChunk's fields by name, those holding named tuples made plain.
+_Packed = dict[str, Any]
 
 _Results = tuple[_Packed, Counter[str]]
 # What a worker sends back: the path of a spool file holding the results, or them.
@@ -214,58 +200,29 @@ def _received(sent: _Sent) -> _Results:
 
 
 def _packed(chunk: ScreenedChunk) -> _Packed:
-    return (
-        chunk.labels,
-        _rejection_values(chunk.rejections),
-        list(map(_example_values, chunk.examples)),
-        chunk.target_tokens,
-        chunk.rejected_tokens,
-        chunk.dedup_texts,
-        chunk.questions,
-        chunk.positions,
-        chunk.sketches,
-        chunk.lines,
-        chunk.trimmed,
-        _rejection_values(chunk.too_long),
-        list(map(_example_values, chunk.losers)),
-    )
+    packed = {field.name: getattr(chunk, field.name) for field in fields(chunk)}
+    return packed | {name: plain(packed[name]) for name, (plain, _) in _PLAIN.items()}
 
 
 def _unpacked(packed: _Packed) -> ScreenedChunk:
-    (
-        labels,
-        rejections,
-        examples,
-        target_tokens,
-        rejected_tokens,
-        dedup_texts,
-        questions,
-        positions,
-        sketches,
-        lines,
-        trimmed,
-        too_long,
-        losers,
-    ) = packed
-    return ScreenedChunk(
-        labels=labels,
-        rejections=list(map(Rejection._make, rejections)),
-        examples=list(map(_example_from, examples)),
-        target_tokens=target_tokens,
-        rejected_tokens=rejected_tokens,
-        dedup_texts=dedup_texts,
-        questions=questions,
-        positions=positions,
-        sketches=sketches,
-        lines=lines,
-        trimmed=trimmed,
-        too_long=list(map(Rejection._make, too_long)),
-        losers=list(map(_example_from, losers)),
-    )
+    named = {name: back(packed[name]) for name, (_, back) in _PLAIN.items()}
+    return ScreenedChunk(**(packed | named))
 
 
 def _rejection_values(rejections: list[Rejection]) -> list[_Rejection]:
     return cast(list[_Rejection], list(map(tuple, rejections)))
+
+
+def _rejections_from(values: list[_Rejection]) -> list[Rejection]:
+    return list(map(Rejection._make, values))
+
+
+def _examples_values(examples: list[Example]) -> list[_Example]:
+    return list(map(_example_values, examples))
+
+
+def _examples_from(values: list[_Example]) -> list[Example]:
+    return list(map(_example_from, values))
 
 
 def _example_values(example: Example) -> _Example:
@@ -278,3 +235,12 @@ def _example_from(values: _Example) -> Example:
     key, thread, source, plain, net_votes, created_at, rejected, tokens = values
     messages = tuple(map(ChatMessage._make, plain))
     return Example(key, thread, source, messages, net_votes, created_at, rejected, tokens)
+
+
+# The chunk fields that hold named tuples: how each is made plain, and back.
+_PLAIN: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "rejections": (_rejection_values, _rejections_from),
+    "too_long": (_rejection_values, _rejections_from),
+    "examples": (_examples_values, _examples_from),
+    "losers": (_examples_values, _examples_from),
+}

@@ -7,7 +7,7 @@ What needs the other replies (repeats, the split, pairs) happens afterwards.
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from curation.chat_format import (
     chat_messages,
@@ -77,19 +77,15 @@ class ScreenedChunk:
 
     def extend(self, other: "ScreenedChunk") -> None:
         """`other`'s replies added after this chunk's."""
-        self.labels.update(other.labels)
-        self.rejections += other.rejections
-        self.examples += other.examples
-        self.target_tokens += other.target_tokens
-        self.rejected_tokens += other.rejected_tokens
-        self.dedup_texts += other.dedup_texts
-        self.questions += other.questions
-        self.positions += other.positions
-        self.sketches += other.sketches
-        self.lines += other.lines
-        self.trimmed += other.trimmed
-        self.too_long += other.too_long
-        self.losers += other.losers
+        for name in _FIELDS:
+            mine = getattr(self, name)
+            if isinstance(mine, int):
+                setattr(self, name, mine + getattr(other, name))
+            else:
+                mine += getattr(other, name)  # lists, bytes and counts, in place
+
+
+_FIELDS = tuple(f.name for f in fields(ScreenedChunk))
 
 
 class ReplyScreen:
