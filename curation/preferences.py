@@ -60,7 +60,12 @@ def preference_pairs(
     """
     prepared = prepared or Prepared()
     known = prepared.target_tokens
-    candidates = [(e, e.key, e.rejected) for e in kept if e.rejected is not None]
+    # (winner, loser's key, losing text, its tokens where already counted)
+    candidates: list[tuple[Example, str, str, int | None]] = [
+        (e, e.key, e.rejected, prepared.rejected_tokens.get(e.key))
+        for e in kept
+        if e.rejected is not None
+    ]
     # Only prompts some bad reply answered can pair.
     loser_questions = [normalized_question(loser) for loser in bad]
     asked = set(loser_questions)
@@ -81,11 +86,10 @@ def preference_pairs(
         if question in won:  # no need to build a key for the rest
             winner = best_for_prompt.get(_prompt_key(loser))
             if winner is not None:
-                candidates.append((winner, loser.key, loser.target))
+                candidates.append((winner, loser.key, loser.target, None))
     pairs = []
     too_long = 0
-    losing_tokens = prepared.rejected_tokens
-    for winner, loser_key, losing_text in candidates:
+    for winner, loser_key, losing_text, losing in candidates:
         if _normalized(losing_text) == _normalized(winner.target):
             continue
         target = known.get(winner.key)
@@ -93,7 +97,6 @@ def preference_pairs(
             target = count_tokens(winner.target, model)
         # The trainer reads the prompt with each answer in turn; the longer
         # answer decides whether the pair fits.
-        losing = losing_tokens.get(winner.key) if losing_text is winner.rejected else None
         if losing is None:
             losing = count_tokens(losing_text, model)
         tokens = winner.tokens - target + max(target, losing)
