@@ -6,6 +6,23 @@ from curation.dedup import dedup_text, deduplicate
 from curation.examples import ChatMessage, Example
 from curation.minhash import band_keys, bands_for
 
+# Outdoor-shop words for random texts that tokenize and shingle like replies.
+WORDS = [
+    "trail",
+    "pack",
+    "tent",
+    "layer",
+    "fleece",
+    "shell",
+    "boots",
+    "socks",
+    "stove",
+    "fuel",
+    "map",
+    "rain",
+    "wind",
+]
+
 ANSWER = (
     "Yes, use a footprint. It protects the tent floor from rocks and roots, and it is a lot "
     "cheaper to replace than the tent itself when it wears through."
@@ -83,28 +100,13 @@ def test_near_repeats_are_found_reliably() -> None:
     """LSH only proposes candidates; a pair it fails to propose stays in the
     dataset, so nearly every pair above the threshold must be proposed."""
     rng = random.Random(3)
-    words = [
-        "trail",
-        "pack",
-        "tent",
-        "layer",
-        "fleece",
-        "shell",
-        "boots",
-        "socks",
-        "stove",
-        "fuel",
-        "map",
-        "rain",
-        "wind",
-    ]
     examples, near = [], []
     for i in range(300):
-        question = " ".join(rng.choices(words, k=8))
-        answer = rng.choices(words, k=40)
+        question = " ".join(rng.choices(WORDS, k=8))
+        answer = rng.choices(WORDS, k=40)
         reworded = list(answer)
         for _ in range(rng.randint(1, 3)):
-            reworded[rng.randrange(len(reworded))] = rng.choice(words)
+            reworded[rng.randrange(len(reworded))] = rng.choice(WORDS)
         first = example(f"A/{i}", " ".join(answer), question, net=2)
         second = example(f"B/{i}", " ".join(reworded), question, net=1)
         examples += [first, second]
@@ -147,23 +149,8 @@ def test_one_answer_to_many_questions_costs_links_in_proportion() -> None:
     # A bot that gives one answer to thousands of questions puts them all in
     # the same LSH buckets; linking every pair would grow with the square.
     rng = random.Random(3)
-    words = [
-        "trail",
-        "pack",
-        "tent",
-        "layer",
-        "fleece",
-        "shell",
-        "boots",
-        "socks",
-        "stove",
-        "fuel",
-        "water",
-        "filter",
-        "map",
-    ]
     examples = [
-        example(f"C/{i}", question=" ".join(rng.choice(words) for _ in range(30)) + "?")
+        example(f"C/{i}", question=" ".join(rng.choice(WORDS) for _ in range(30)) + "?")
         for i in range(1500)
     ]
     result = deduplicate(examples, 0.85)
