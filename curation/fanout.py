@@ -25,6 +25,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -54,8 +55,9 @@ _AHEAD = 2
 # Told the number of replies screened so far.
 Done = Callable[[int], None]
 
-# What each forked worker inherited: the replies, the screen and the spool folder.
-_inherited: tuple[Sequence[LabeledReply], ReplyScreen, str] | None = None
+# What each forked worker inherited: the replies, the screen and the spool
+# folder (None: there is none, and results go through the pipe).
+_inherited: tuple[Sequence[LabeledReply], ReplyScreen, str | None] | None = None
 # Where spool folders go: memory, not disk, where the system has it.
 # A folder made by tempfile inside it is private to this user (mode 0700).
 _SHARED_MEMORY = Path("/dev/shm")  # noqa: S108
@@ -94,9 +96,8 @@ def screen_all(
     screen.load_models()
     children = workers - 1
     context = multiprocessing.get_context("fork")
-    spool_root = _SHARED_MEMORY if _SHARED_MEMORY.is_dir() else None
     with (
-        tempfile.TemporaryDirectory(prefix="voiceloop-curate-", dir=spool_root) as spool,
+        _spool_folder() as spool,
         ProcessPoolExecutor(
             max_workers=children,
             mp_context=context,
@@ -153,7 +154,7 @@ def _can_fork() -> bool:
     )
 
 
-def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen, spool: str) -> None:
+def _inherit(replies: Sequence[LabeledReply], screen: ReplyScreen, spool: str | None) -> None:
     global _inherited
     _inherited = (replies, screen, spool)
 
@@ -177,6 +178,8 @@ def _screen_range(start: int, stop: int) -> _Sent:
     replies, screen, spool = _inherited
     screened, counts = _screened_apart(screen, replies[start:stop])
     results = (_packed(screened), counts)
+    if spool is None:
+        return results
     path = Path(spool, f"{start}.pickle")
     try:
         with path.open("wb") as file:
@@ -185,6 +188,20 @@ def _screen_range(start: int, stop: int) -> _Sent:
         path.unlink(missing_ok=True)
         return results
     return str(path)
+
+
+@contextmanager
+def _spool_folder() -> Iterator[str | None]:
+    """A private folder for workers' results, removed afterwards; None when
+    none can be made (a read-only temp folder), and the pipe carries them."""
+    root = _SHARED_MEMORY if _SHARED_MEMORY.is_dir() else None
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="voiceloop-curate-", dir=root)
+    except OSError:
+        yield None
+        return
+    with folder as path:
+        yield path
 
 
 def _received(sent: _Sent) -> _Results:

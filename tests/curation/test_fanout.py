@@ -1,6 +1,7 @@
 """Screening in worker processes gives exactly what one process gives."""
 
 import pickle
+import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
@@ -182,3 +183,16 @@ def test_results_come_through_the_pipe_when_the_spool_cannot_be_written(
     many = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=0, chunk=7))
     assert many == one
     assert read and not any(isinstance(sent, str) for sent in read)
+
+
+@pytest.mark.usefixtures("lone_thread")
+def test_results_come_through_the_pipe_when_no_spool_folder_can_be_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def read_only(*_args: object, **_kwargs: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", read_only)
+    one = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=10**9))
+    many = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=0, chunk=7))
+    assert many == one
