@@ -159,13 +159,13 @@ class StyleChecker:
     def _may_be_banned(self, body: str, words: list[str], runs: list[bytes] | None) -> bool:
         """False only when no banned phrase can be in the reply.
 
-        A phrase's words are words of any text that says it, so a reply
-        without a single phrase's keyword says none of them (for ASCII: other
-        text has case rules of its own, see below).
-        For ASCII text, matching case-insensitively with any whitespace between
-        words is exactly a substring test on the lowered words joined by single
-        spaces (str.split and the regex's \\s agree on what whitespace is).
-        Other text has case rules of its own ("ſ" matches "s"), so the regex decides.
+        Only ASCII text takes these shortcuts; other text has case rules of its
+        own ("ſ" matches "s"), so the regex decides. For ASCII:
+        - a phrase's words are words of any text that says it, so a reply
+          with no phrase's keyword among its words says none of them;
+        - matching case-insensitively with any whitespace between words is
+          exactly a substring test on the lowered words joined by single
+          spaces (str.split and the regex's \\s agree on what whitespace is).
         """
         if not (self._said_ascii and runs is not None):
             return True
