@@ -45,8 +45,6 @@ UNRATED = Label("unrated", 0, 0)
 
 
 def label_reply(labeled: LabeledReply, policy: LabelPolicy) -> Label:
-    if not labeled.votes and not labeled.corrections:
-        return UNRATED  # most replies: nobody reacted
     # The store keeps one vote per (reply, user), so counts are distinct voters.
     up = down = 0
     for vote in labeled.votes:
