@@ -163,14 +163,21 @@ def test_results_travel_through_a_spool_folder_that_is_gone_afterwards(
 
 
 @pytest.mark.usefixtures("lone_thread")
-def test_results_come_through_the_pipe_when_the_spool_cannot_be_written(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        (pickle, "dump"),  # a spool file cannot be written: a full /dev/shm
+        (tempfile, "TemporaryDirectory"),  # no spool folder: a read-only temp folder
+    ],
+)
+def test_results_come_through_the_pipe_when_the_spool_fails(
+    monkeypatch: pytest.MonkeyPatch, module: object, name: str
 ) -> None:
-    def full(*_args: object, **_kwargs: object) -> None:
+    def failing(*_args: object, **_kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
     # Forked workers inherit the patch.
-    monkeypatch.setattr(pickle, "dump", full)
+    monkeypatch.setattr(module, name, failing)
     read: list[object] = []
     received = fanout._received
 
@@ -183,16 +190,3 @@ def test_results_come_through_the_pipe_when_the_spool_cannot_be_written(
     many = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=0, chunk=7))
     assert many == one
     assert read and not any(isinstance(sent, str) for sent in read)
-
-
-@pytest.mark.usefixtures("lone_thread")
-def test_results_come_through_the_pipe_when_no_spool_folder_can_be_made(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def read_only(*_args: object, **_kwargs: object) -> None:
-        raise OSError(30, "Read-only file system")
-
-    monkeypatch.setattr(tempfile, "TemporaryDirectory", read_only)
-    one = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=10**9))
-    many = merged(screen_all(replies(), screen(), lambda n: None, parallel_from=0, chunk=7))
-    assert many == one
