@@ -24,6 +24,17 @@ def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     return code if isinstance(code, int) else 0
 
 
+def refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], path: Path
+) -> tuple[str, str]:
+    """What `voiceloop validate PATH` printed (stdout, stderr), having refused
+    the file with exit code 2 and no traceback."""
+    assert run(monkeypatch, "validate", str(path)) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return out, err
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # An empty folder, so no developer's .env leaks into the settings.
@@ -79,9 +90,9 @@ def test_nothing_to_train_on_exits_2(
 ) -> None:
     monkeypatch.setenv("VOICELOOP_GOOD_THRESHOLD", "5")
     assert run(monkeypatch, "curate") == 2
-    captured = capsys.readouterr()
-    assert "below_threshold" in captured.out
-    assert captured.err.startswith("voiceloop: nothing to train on: none of the 13 stored")
+    out, err = capsys.readouterr()
+    assert "below_threshold" in out
+    assert err.startswith("voiceloop: nothing to train on: none of the 13 stored")
 
 
 def test_validate_lists_every_problem_with_its_line(
@@ -93,9 +104,8 @@ def test_validate_lists_every_problem_with_its_line(
     path = tmp_path / "train.jsonl"
     lines = [json.dumps(good), "{oops", json.dumps(no_reply), json.dumps(dpo), json.dumps(good)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert run(monkeypatch, "validate", str(path)) == 2
-    captured = capsys.readouterr()
-    assert captured.out.splitlines() == [
+    out, err = refused(monkeypatch, capsys, path)
+    assert out.splitlines() == [
         f"{path}:2: not JSON (Expecting property name enclosed in double quotes, column 2)",
         f"{path}:3: there is no assistant message [example_missing_assistant_message]",
         f"{path}:4: a dpo line in a chat file",
@@ -103,10 +113,8 @@ def test_validate_lists_every_problem_with_its_line(
         "in a training file (a validation file may have fewer)",
     ]
     assert (
-        captured.err
-        == f"voiceloop: {path}: 3 problems in 5 lines; fix them before training on this file\n"
+        err == f"voiceloop: {path}: 3 problems in 5 lines; fix them before training on this file\n"
     )
-    assert "Traceback" not in captured.out + captured.err
 
 
 def test_validate_accepts_what_curate_writes(
@@ -162,11 +170,9 @@ def test_validate_refuses_an_empty_file(
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "train.jsonl"
     path.write_bytes(b"")
-    assert run(monkeypatch, "validate", str(path)) == 2
-    captured = capsys.readouterr()
-    assert captured.out == f"{path}: the file has no examples\n"
-    assert captured.err.startswith(f"voiceloop: {path}: 1 problem in 0 lines;")
-    assert "Traceback" not in captured.out + captured.err
+    out, err = refused(monkeypatch, capsys, path)
+    assert out == f"{path}: the file has no examples\n"
+    assert err.startswith(f"voiceloop: {path}: 1 problem in 0 lines;")
 
 
 def test_validate_refuses_a_50_mb_line_by_its_size(
@@ -179,11 +185,9 @@ def test_validate_refuses_a_50_mb_line_by_its_size(
         for _ in range(50):
             file.write(b"a" * 1_000_000)
         file.write(b'"}]}\n')
-    assert run(monkeypatch, "validate", str(path)) == 2
-    captured = capsys.readouterr()
-    assert captured.out == f"{path}:1: line is 50.0 MB, more than any example can hold\n"
-    assert captured.err.startswith(f"voiceloop: {path}: 1 problem in 1 line;")
-    assert "Traceback" not in captured.out + captured.err
+    out, err = refused(monkeypatch, capsys, path)
+    assert out == f"{path}:1: line is 50.0 MB, more than any example can hold\n"
+    assert err.startswith(f"voiceloop: {path}: 1 problem in 1 line;")
 
 
 def test_validate_warns_about_a_small_file_but_passes_it(
