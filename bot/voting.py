@@ -1,5 +1,6 @@
 """What a reaction, button or correction means as a vote."""
 
+from curation.labels import is_real_correction
 from curation.slack_text import reaction_name, reaction_source, reaction_verdict
 
 __all__ = [
@@ -13,8 +14,3 @@ __all__ = [
 
 def feedback_verdict(value: str) -> int | None:
     return {"good": 1, "bad": -1}.get(value)
-
-
-def is_real_correction(original: str, suggested: str) -> bool:
-    """An unchanged (or whitespace-only edited) submission is not a correction."""
-    return " ".join(original.split()) != " ".join(suggested.split())

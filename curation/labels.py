@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from curation.examples import LabeledReply
+from curation.words import collapse_whitespace
 from storage.records import Correction
 
 # corrected: a team member wrote a better reply, which becomes the target.
@@ -73,8 +74,13 @@ def real_corrections(labeled: LabeledReply) -> list[Correction]:
     is no verdict either way."""
     if not labeled.corrections:
         return []
-    original = " ".join(labeled.reply.text.split())
-    return [c for c in labeled.corrections if " ".join(c.text.split()) != original]
+    original = collapse_whitespace(labeled.reply.text)
+    return [c for c in labeled.corrections if collapse_whitespace(c.text) != original]
+
+
+def is_real_correction(original: str, suggested: str) -> bool:
+    """An unchanged (or whitespace-only edited) submission is not a correction."""
+    return collapse_whitespace(original) != collapse_whitespace(suggested)
 
 
 def chosen_correction(corrections: list[Correction]) -> Correction:

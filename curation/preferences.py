@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from curation.dedup import survivors_first
 from curation.examples import ChatMessage, Example
 from curation.tokens import count_tokens
+from curation.words import collapse_whitespace
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def preference_pairs(
     best_for_prompt: dict[tuple[tuple[str, str], ...], Example] = {}
     for example in survivors_first(answered):
         best_for_prompt.setdefault(_prompt_key(example), example)
-    won = {_normalized(e.question) for e in best_for_prompt.values()}
+    won = {collapse_whitespace(e.question) for e in best_for_prompt.values()}
     for loser, question in zip(bad, loser_questions, strict=True):
         if question in won:  # no need to build a key for the rest
             winner = best_for_prompt.get(_prompt_key(loser))
@@ -90,7 +91,7 @@ def preference_pairs(
     pairs = []
     too_long = 0
     for winner, loser_key, losing_text, losing in candidates:
-        if _normalized(losing_text) == _normalized(winner.target):
+        if collapse_whitespace(losing_text) == collapse_whitespace(winner.target):
             continue
         target = known.get(winner.key)
         if target is None:
@@ -120,14 +121,8 @@ def normalized_question(example: Example) -> str:
     """The question as pairing compares it: only a prompt some bad reply
     answered can pair, and comparing questions first spares building a key
     for every kept example."""
-    return _normalized(example.question)
+    return collapse_whitespace(example.question)
 
 
 def _prompt_key(example: Example) -> tuple[tuple[str, str], ...]:
-    return tuple((m.role, _normalized(m.content)) for m in example.messages[1:-1])
-
-
-def _normalized(text: str) -> str:
-    # Runs of whitespace as one space, none at the ends: str.split and the
-    # regex \\s agree on what whitespace is, and split is faster.
-    return " ".join(text.split())
+    return tuple((m.role, collapse_whitespace(m.content)) for m in example.messages[1:-1])
