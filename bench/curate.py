@@ -2,7 +2,7 @@
 
 Synthetic rated replies (a realistic mix of unrated, good, bad, contested and
 corrected replies, repeats, personal data, off-voice replies and threads) go
-through `curation.pipeline.curate` with the shipped rules file, and the kept
+through `curation.dataset.pipeline.curate` with the shipped rules file, and the kept
 examples are serialized to their JSONL files in memory: what a user waits for
 before anything is written. The baseline is encoding every text the pipeline
 sees (questions, replies, thread context, corrections) with tiktoken's
@@ -12,7 +12,7 @@ pipeline at least half as fast as that baseline, growing linearly.
 
 Each size runs baseline and pipeline in turn, --repeat times, and keeps each
 one's best time, so a busy machine slows both alike. From 8,000 replies the
-pipeline screens in two processes (curation.fanout) and the baseline runs on
+pipeline screens in two processes (curation.dataset.fanout) and the baseline runs on
 one thread, so a neighbour taking a core costs the pipeline more than the
 baseline: five rounds give both a fair chance at a quiet moment.
 
@@ -31,12 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.settings import DEFAULT_SHORT_PROMPT, Settings
-from curation.dataset_files import data_files
-from curation.examples import LabeledReply
-from curation.labels import LabelPolicy
-from curation.pipeline import CurationConfig, curate
-from curation.rules import load_rules
-from curation.tokens import encoding_for
+from curation.dataset.examples import LabeledReply
+from curation.dataset.files import data_files
+from curation.dataset.labels import LabelPolicy
+from curation.dataset.pipeline import CurationConfig, curate
+from curation.dataset.rules import load_rules
+from curation.dataset.tokens import encoding_for
 from storage.records import ChatTurn, Correction, Reply, Vote
 
 MODEL = "gpt-4.1-mini-2025-04-14"

@@ -9,13 +9,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.chat_model import ChatModel
-from bot.curation_settings import curation_config
-from bot.deployment import ensure_initial_deployment
-from bot.listeners import commands, corrections, feedback, messages, reactions
-from bot.replying import Responder
-from bot.retrain import Retrainer
+from bot.chat.model import ChatModel
+from bot.chat.replying import Responder
+from bot.listeners import corrections, feedback, messages, reactions, retrain
 from bot.settings import Settings, SettingsError
+from curation import Retrainer
 from storage import Store
 
 
@@ -37,10 +35,10 @@ def build_service(
     assert settings.slack_bot_token is not None
     voice_guide = settings.read_voice_guide()
     # Read the curation rules now so a broken rules file stops start-up, not /retrain.
-    retrain_config = curation_config(settings)
+    retrain_config = settings.curation_config()
     store = store or Store(settings.db)
     store.prune_events()
-    ensure_initial_deployment(store, model=settings.chat_model, voice_guide=voice_guide)
+    store.deploy_configured(settings.chat_model, voice_guide)
 
     token = settings.slack_bot_token.get_secret_value()
     signing_secret = settings.slack_signing_secret
@@ -77,5 +75,5 @@ def build_service(
     reactions.register(app, store, settings.good_emoji, settings.bad_emoji)
     feedback.register(app, store)
     corrections.register(app, store)
-    commands.register(app, Retrainer(store, retrain_config, settings.dataset_dir), settings.admins)
+    retrain.register(app, Retrainer(store, retrain_config, settings.dataset_dir), settings.admins)
     return Service(app=app, store=store)

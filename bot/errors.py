@@ -1,7 +1,7 @@
 """Failures that reach people: each carries a message saying what to do next."""
 
-from curation.errors import CurationError
-from storage.store import StorageError
+from curation import CurationError
+from storage import StorageError
 
 
 class UserFacingError(Exception):

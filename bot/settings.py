@@ -1,5 +1,6 @@
 """One typed settings object, read from the environment and `.env`."""
 
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -7,9 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import UserFacingError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_VOICE_GUIDE = PROJECT_ROOT / "examples" / "voice_guide.md"
+from curation import CurationConfig, LabelPolicy, load_rules
 
 DEFAULT_GOOD_EMOJI = ("+1", "thumbsup", "white_check_mark", "heart", "star", "100")
 DEFAULT_BAD_EMOJI = ("-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed")
@@ -63,8 +62,8 @@ class Settings(BaseSettings):
     """Base URL of any OpenAI-compatible server (vLLM, Ollama, a proxy)."""
     chat_model: str = "gpt-5-mini"
     """Model for the first deployment, before any trained model is promoted."""
-    voice_guide: Path = DEFAULT_VOICE_GUIDE
-    """The long system prompt (brand voice guide) used before training."""
+    voice_guide: Path | None = None
+    """The long system prompt (brand voice guide) used before training; unset: the shipped one."""
     short_prompt: str = DEFAULT_SHORT_PROMPT
     """The short system prompt used with trained models and in training data."""
     context_tokens: int = Field(8000, ge=256)
@@ -93,8 +92,8 @@ class Settings(BaseSettings):
     """A reply is contested, and held out, when each side has at least this share of its voters."""
     validation_share: float = Field(0.1, ge=0, lt=1)
     """Share of examples (by thread) kept for validation."""
-    curation_rules: Path = PROJECT_ROOT / "examples" / "curation_rules.toml"
-    """TOML file with tone and format rules and extra PII patterns for curation."""
+    curation_rules: Path | None = None
+    """TOML file with tone and format rules and extra PII patterns; unset: the shipped rules."""
     base_model: str = "gpt-4.1-mini-2025-04-14"
     """Model the next fine-tune starts from: sets token limits and the price per token."""
     epochs: int | None = Field(None, ge=1, le=50)
@@ -162,6 +161,8 @@ class Settings(BaseSettings):
         return missing
 
     def read_voice_guide(self) -> str:
+        if self.voice_guide is None:
+            return shipped_voice_guide()
         try:
             text = self.voice_guide.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
@@ -172,6 +173,24 @@ class Settings(BaseSettings):
         if not text.strip():
             raise SettingsError(f"VOICELOOP_VOICE_GUIDE: {self.voice_guide} is empty")
         return text
+
+    def curation_config(self) -> CurationConfig:
+        """Curation's values (shared by `voiceloop curate` and /retrain); reads
+        the rules file, so a broken one stops the command that needs it."""
+        return CurationConfig(
+            system_prompt=self.short_prompt,
+            base_model=self.base_model,
+            rules=load_rules(self.curation_rules),
+            policy=LabelPolicy(self.good_threshold, self.contested_share),
+            validation_share=self.validation_share,
+            epochs=self.epochs,
+        )
+
+
+def shipped_voice_guide() -> str:
+    """The example brand's voice guide, read from the installed package."""
+    guide = resources.files("bot").joinpath("defaults", "voice_guide.md")
+    return guide.read_text(encoding="utf-8")
 
 
 def load_settings(**overrides: object) -> Settings:

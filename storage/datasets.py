@@ -35,9 +35,8 @@ def record_dataset(store: Store, version: DatasetVersion) -> DatasetVersion:
     row["files"] = json.dumps(version.files, sort_keys=True)
     row["report"] = json.dumps(version.report, ensure_ascii=False)
     row["created_at"] = version.created_at or now()
-    # The Store's lock: listeners write from a thread pool on the same connection.
-    with store._lock, store.db.atomic():
-        table = store.table("datasets")
+    with store.transaction() as db:
+        table = db.table("datasets")
         table.insert(row, ignore=True)
         # The same files may have been written to another folder since; the
         # recorded path is where they are now.
@@ -48,19 +47,12 @@ def record_dataset(store: Store, version: DatasetVersion) -> DatasetVersion:
 
 
 def dataset_version(store: Store, dataset_id: str) -> DatasetVersion | None:
-    with store._lock:
+    with store.reading() as db:
         try:
-            row = store.table("datasets").get(dataset_id)
+            row = db.table("datasets").get(dataset_id)
         except NotFoundError:
             return None
     return _version(row)
-
-
-def dataset_versions(store: Store) -> list[DatasetVersion]:
-    """Every version, oldest first."""
-    with store._lock:
-        rows = list(store.table("datasets").rows_where(order_by="created_at, rowid"))
-    return [_version(r) for r in rows]
 
 
 def _version(row: dict[str, Any]) -> DatasetVersion:

@@ -4,8 +4,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 PromptKind = Literal["voice_guide", "post_training"]
-ReplyOrigin = Literal["live", "import"]
-DeploymentOrigin = Literal["config", "promotion", "rollback"]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,6 +70,19 @@ class Store:
     def table(self, name: str) -> Table:
         return self.db.table(name)
 
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """One atomic unit of work on the shared connection: listeners write
+        from a thread pool, so the lock keeps their statements apart."""
+        with self._lock, self.db.atomic():
+            yield self.db
+
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """The connection for a read that must not interleave with a write."""
+        with self._lock:
+            yield self.db
+
     # -- delivery de-duplication ---------------------------------------------
 
     def claim_event(self, key: str) -> bool:
@@ -130,9 +144,24 @@ class Store:
             rows = list(self.table("deployments").rows_where(order_by="id desc", limit=1))
         return Deployment(**rows[0]) if rows else None
 
-    def deployments(self) -> list[Deployment]:
+    def deploy_configured(self, model: str, voice_guide: str) -> Deployment:
+        """Makes the configured chat model + voice guide live until training promotes a model.
+
+        While the live deployment still comes from configuration, a changed model
+        or guide is deployed on start (appending a row, so history is kept); once
+        a trained model was promoted or rolled back to, configuration no longer
+        overrides it.
+        """
+        prompt = self.ensure_prompt(voice_guide, "voice_guide")
         with self._lock:
-            return [Deployment(**r) for r in self.table("deployments").rows_where(order_by="id")]
+            live = self.live_deployment()
+            if live is not None and (
+                live.origin != "config" or (live.model, live.prompt_id) == (model, prompt.id)
+            ):
+                return live
+            return self.deploy(
+                model, prompt.id, "config", note="configured chat model and voice guide"
+            )
 
     # -- replies ---------------------------------------------------------------
 

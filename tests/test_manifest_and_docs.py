@@ -65,7 +65,7 @@ def test_bot_events_match_the_listeners() -> None:
 def test_shortcuts_and_commands_match_the_listeners() -> None:
     features = manifest()["features"]
     shortcuts = {s["callback_id"] for s in features.get("shortcuts", [])}
-    from bot.blocks import SUGGEST_SHORTCUT_ID
+    from bot.chat.blocks import SUGGEST_SHORTCUT_ID
 
     assert shortcuts == {SUGGEST_SHORTCUT_ID}
     commands = {c["command"] for c in features.get("slash_commands", [])}

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import (
+from bot.chat.blocks import (
     CORRECTION_BLOCK_ID,
     CORRECTION_INPUT_ID,
     CORRECTION_VIEW_ID,
@@ -16,7 +16,7 @@ from bot.blocks import (
     correction_modal,
     notice_modal,
 )
-from bot.voting import is_real_correction
+from curation import is_real_correction
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.blocks import FEEDBACK_ACTION_ID
-from bot.voting import feedback_verdict
+from bot.chat.blocks import FEEDBACK_ACTION_ID
+from bot.slack_text import feedback_verdict
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.replying import BotIdentity, Message, Responder
+from bot.chat.replying import BotIdentity, Message, Responder
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.voting import reaction_source, reaction_verdict
+from bot.slack_text import reaction_source, reaction_verdict
 from storage import Store
 
 log = logging.getLogger(__name__)

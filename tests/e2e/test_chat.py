@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.tokens import count_chat_tokens
+from curation.dataset.tokens import count_chat_tokens
 from tests.e2e import slack_requests as sr
 from tests.e2e.harness import OPENAI_KEY, RunningBot, running_bot
 from tests.fakes.openai_api import FakeOpenAI

@@ -14,7 +14,7 @@ from tests.e2e.harness import RunningBot, running_bot
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
 
-VOICELOOP = [sys.executable, "-c", "from bot.cli import main; main()"]
+VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
 TOPICS = [
     "the ridge trail", "tent sizes", "rain shells", "boot fitting", "trip deposits",
     "stove fuel", "map apps", "trail snacks", "sleeping pads", "headlamps",

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.curation.test_slack_export import (
+from tests.bot.export.test_reader import (
     BOT,
     bot,
     export,
@@ -16,7 +16,7 @@ from tests.curation.test_slack_export import (
     write_zip,
 )
 
-VOICELOOP = [sys.executable, "-c", "from bot.cli import main; main()"]
+VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
 
 
 def run_import(tmp_path: Path, *args: str, authors: str = BOT) -> subprocess.CompletedProcess[str]:

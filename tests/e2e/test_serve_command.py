@@ -13,7 +13,7 @@ from tests.e2e.harness import BOT_TOKEN, OPENAI_KEY, SIGNING_SECRET
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
 
-VOICELOOP = [sys.executable, "-c", "from bot.cli import main; main()"]
+VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
 
 
 def clean_env(tmp_path: Path, **values: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Dataset versions: recorded once per id, read back whole."""
 
-from storage import Store
-from storage.datasets import DatasetVersion, dataset_version, dataset_versions, record_dataset
+from storage import DatasetVersion, Store, dataset_version, record_dataset
+from tests.storage.rows import ids
 
 
 def version(dataset_id: str, prompt_id: str, **changes: object) -> DatasetVersion:
@@ -37,7 +37,7 @@ def test_a_version_round_trips_and_is_recorded_once() -> None:
     assert dataset_version(store, "nope") is None
 
 
-def test_versions_list_oldest_first_and_allow_no_price() -> None:
+def test_versions_are_kept_in_order_and_allow_no_price() -> None:
     store = Store(":memory:")
     prompt = store.ensure_prompt("Be Brightside.", "post_training")
     record_dataset(store, version("v1", prompt.id, created_at="2026-01-01T00:00:00.000+00:00"))
@@ -51,9 +51,9 @@ def test_versions_list_oldest_first_and_allow_no_price() -> None:
             created_at="2026-02-01T00:00:00.000+00:00",
         ),
     )
-    versions = dataset_versions(store)
-    assert [v.id for v in versions] == ["v1", "v2"]
-    assert versions[1].estimated_cost_usd is None
+    assert ids(store, "datasets", order_by="created_at") == ["v1", "v2"]
+    second = dataset_version(store, "v2")
+    assert second is not None and second.estimated_cost_usd is None
 
 
 def test_recording_the_same_files_again_points_at_the_newest_folder() -> None:

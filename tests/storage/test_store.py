@@ -1,6 +1,7 @@
 """Typed reads and writes: idempotent on natural keys, latest vote wins."""
 
 from storage import ChatTurn, Reply, Store
+from tests.storage.rows import ids
 
 
 def make_reply(store: Store, channel: str = "C1", ts: str = "100.1") -> Reply:
@@ -62,7 +63,7 @@ def test_prompts_are_content_addressed_and_deployments_append() -> None:
     first = store.deploy("gpt-5-mini", a.id, "config")
     second = store.deploy("ft:gpt-4.1-mini:acme::x", a.id, "promotion")
     assert store.live_deployment() == second
-    assert [d.id for d in store.deployments()] == [first.id, second.id]
+    assert ids(store, "deployments") == [first.id, second.id]
 
 
 def test_correction_replaces_the_same_users_earlier_one() -> None:

@@ -1,0 +1,1 @@
+"""The `voiceloop` command line, one module per area; each exposes `register(app)`."""

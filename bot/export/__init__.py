@@ -1,0 +1,1 @@
+"""Reading a Slack workspace export into stored replies and votes."""

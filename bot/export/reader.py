@@ -1,0 +1,242 @@
+"""Reading a whole Slack export into replies, votes and a report of everything skipped."""
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from bot.export.files import ExportError, ExportFiles, MalformedFileError, read_json
+from bot.export.messages import (
+    ExportMessage,
+    ImportPolicy,
+    Problem,
+    channel_history,
+    parse_day,
+)
+from storage import Reply, Vote
+
+# Each conversation list and the key that names the conversation's folder:
+# channels and private channels by name, group DMs by name, DMs by id.
+CONVERSATION_LISTS = {
+    "channels.json": "name",
+    "groups.json": "name",
+    "mpims.json": "name",
+    "dms.json": "id",
+}
+_DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
+_LISTS_NAMED = "channels.json (or groups.json, dms.json, mpims.json)"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    folder: str
+    days: tuple[tuple[date, str], ...]  # (day, file name), oldest first
+
+
+@dataclass
+class ExportLayout:
+    """What the export holds, found from its lists before any day file is read."""
+
+    conversations: list[Conversation] = field(default_factory=list)
+    bots: set[str] = field(default_factory=set)  # users marked is_bot
+    bot_users: dict[str, str] = field(default_factory=dict)  # bot id -> the bot's user id
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def day_files(self) -> int:
+        return sum(len(c.days) for c in self.conversations)
+
+    def policy(self, policy: ImportPolicy) -> ImportPolicy:
+        """The policy with the export's bots, and each author under both its ids:
+        a bot's messages carry its user id, its bot id or both."""
+        authors = set(policy.authors)
+        for bot_id, user in self.bot_users.items():
+            if bot_id in policy.authors or user in policy.authors:
+                authors |= {bot_id, user}
+        return replace(policy, authors=frozenset(authors), bots=frozenset(self.bots))
+
+
+@dataclass
+class ExportReport:
+    channels: int = 0  # conversations with at least one day file read
+    listed_day_files: int = 0
+    day_files: int = 0  # read and usable
+    messages: int = 0
+    replies: list[Reply] = field(default_factory=list)
+    votes: list[Vote] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_votes: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def export_layout(files: ExportFiles, source: str) -> ExportLayout:
+    """The conversations and users of the export at `source`; ExportError when it is
+    not a Slack export at all."""
+    layout = ExportLayout()
+    layout.problems += [
+        Problem(files.display(name), "member name leaves the export; refused")
+        for name in files.refused
+    ]
+    names = files.names()
+    root = _root(names)
+    if root is None:
+        raise ExportError(
+            f"{source} is not a Slack export: no {_LISTS_NAMED} at its top; pass the .zip "
+            "from Slack's export page or the folder it was unpacked into"
+        )
+    folders: dict[str, list[tuple[date, str]]] = {}
+    for name in names:
+        if not name.startswith(root):
+            continue
+        folder, _, file = name[len(root) :].rpartition("/")
+        day = _day(file)
+        if folder and "/" not in folder and day is not None:
+            folders.setdefault(folder, []).append((day, name))
+    listed, readable = _listed_conversations(files, root, set(names), layout.problems)
+    if not readable:
+        raise ExportError(
+            f"{source} is not a Slack export: none of its conversation lists could be read "
+            f"({'; '.join(f'{p.path}: {p.detail}' for p in layout.problems)})"
+        )
+    for folder, conversation_id in listed.items():
+        days = folders.pop(folder, None)
+        if days:
+            layout.conversations.append(Conversation(conversation_id, folder, tuple(sorted(days))))
+    for folder, days in sorted(folders.items()):
+        layout.problems.append(
+            Problem(
+                files.display(root + folder),
+                f"not listed in {_LISTS_NAMED}; its {len(days)} day files skipped",
+            )
+        )
+    if not layout.conversations:
+        raise ExportError(
+            f"{source} is not a Slack export: no conversation folder holds day files "
+            "(YYYY-MM-DD.json); export again with the channels and dates you want"
+        )
+    _read_users(files, root + "users.json", names, layout)
+    return layout
+
+
+def read_export(
+    files: ExportFiles,
+    layout: ExportLayout,
+    policy: ImportPolicy,
+    advance: Callable[[], None] = lambda: None,
+) -> ExportReport:
+    """Every conversation's replies and votes; `advance` is called once per day file."""
+    policy = layout.policy(policy)
+    report = ExportReport(listed_day_files=layout.day_files, problems=list(layout.problems))
+    for conversation in layout.conversations:
+        messages: list[ExportMessage] = []
+        read_any = False
+        for day, name in conversation.days:
+            path = files.display(name)
+            try:
+                data = read_json(files, name)
+            except MalformedFileError as e:
+                report.problems.append(Problem(path, str(e)))
+                advance()
+                continue
+            parsed = parse_day(path, day, data, policy)
+            read_any = read_any or isinstance(data, list)
+            report.day_files += isinstance(data, list)
+            report.messages += parsed.seen
+            report.skipped += parsed.skipped
+            report.problems += parsed.problems
+            messages += parsed.messages
+            advance()
+        report.channels += read_any
+        history = channel_history(conversation.id, messages, policy)
+        report.replies += history.replies
+        report.votes += history.votes
+        report.skipped += history.skipped
+        report.skipped_votes += history.skipped_votes
+    return report
+
+
+def _root(names: list[str]) -> str | None:
+    """The folder the export's lists sit in: the top, or the one folder a
+    re-zipped export was wrapped in; None when there are no lists."""
+    if any(name in CONVERSATION_LISTS for name in names):
+        return ""
+    wrappers = {
+        name.rpartition("/")[0] + "/"
+        for name in names
+        if name.count("/") == 1 and name.rpartition("/")[2] in CONVERSATION_LISTS
+    }
+    return wrappers.pop() if len(wrappers) == 1 else None
+
+
+def _day(file: str) -> date | None:
+    match = _DAY_FILE.fullmatch(file)
+    if match is None:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
+def _listed_conversations(
+    files: ExportFiles, root: str, names: set[str], problems: list[Problem]
+) -> tuple[dict[str, str], bool]:
+    """Folder name -> conversation id from every list present, and whether any list
+    could be read."""
+    listed: dict[str, str] = {}
+    readable = False
+    for list_name, folder_key in CONVERSATION_LISTS.items():
+        if root + list_name not in names:
+            continue
+        path = files.display(root + list_name)
+        entries = _json_list(files, root + list_name, problems)
+        if entries is None:
+            continue
+        readable = True
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                problems.append(Problem(path, f"entry [{index}] is not a JSON object; skipped"))
+                continue
+            conversation_id, folder = entry.get("id"), entry.get(folder_key)
+            if isinstance(conversation_id, str) and isinstance(folder, str) and folder:
+                listed.setdefault(folder, conversation_id)
+            else:
+                detail = f"entry [{index}] has no id or {folder_key}; skipped"
+                problems.append(Problem(path, detail))
+    return listed, readable
+
+
+def _read_users(files: ExportFiles, name: str, names: list[str], layout: ExportLayout) -> None:
+    # Without users.json the import still works; it just cannot tell bots'
+    # reactions from people's unless the bot is one of the authors.
+    if name not in names:
+        return
+    for index, user in enumerate(_json_list(files, name, layout.problems) or []):
+        user_id = user.get("id") if isinstance(user, dict) else None
+        if not isinstance(user_id, str):
+            layout.problems.append(
+                Problem(files.display(name), f"entry [{index}] has no id; skipped")
+            )
+            continue
+        if user.get("is_bot") is True:
+            layout.bots.add(user_id)
+        profile = user.get("profile")
+        bot_id = profile.get("bot_id") if isinstance(profile, dict) else None
+        if isinstance(bot_id, str):
+            layout.bot_users[bot_id] = user_id
+
+
+def _json_list(files: ExportFiles, name: str, problems: list[Problem]) -> list[Any] | None:
+    path = files.display(name)
+    try:
+        data = read_json(files, name)
+    except MalformedFileError as e:
+        problems.append(Problem(path, str(e)))
+        return None
+    if not isinstance(data, list):
+        problems.append(Problem(path, f"a JSON {type(data).__name__}, not a list"))
+        return None
+    return data

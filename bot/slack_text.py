@@ -1,0 +1,43 @@
+"""Reading Slack's text conventions: reaction names and mentions of the bot.
+
+Shared by the live bot and the export import so both read ratings and
+questions the same way.
+"""
+
+import re
+from collections.abc import Collection
+
+_MENTION = re.compile(r"<@([UWB][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def reaction_name(raw: str) -> str:
+    """`+1::skin-tone-3` and `+1` are the same verdict."""
+    return raw.split("::", 1)[0]
+
+
+def reaction_verdict(raw: str, good: Collection[str], bad: Collection[str]) -> int | None:
+    """+1 or -1 for a rating emoji, None for every other reaction."""
+    name = reaction_name(raw)
+    if name in good:
+        return 1
+    if name in bad:
+        return -1
+    return None
+
+
+def reaction_source(raw: str) -> str:
+    return f"reaction:{reaction_name(raw)}"
+
+
+def strip_mentions(text: str, ids: Collection[str]) -> str:
+    """Removes mentions of the given ids (the bot: they address it, they are not
+    part of the question), keeping mentions of anyone else."""
+    if not ids:
+        return text.strip()
+    cleaned = _MENTION.sub(lambda m: "" if m.group(1) in ids else m.group(0), text)
+    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+
+
+def feedback_verdict(value: str) -> int | None:
+    """What a click on a reply's Good / Bad feedback button means as a vote."""
+    return {"good": 1, "bad": -1}.get(value)

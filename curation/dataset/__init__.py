@@ -1,0 +1,1 @@
+"""The dataset pipeline: labeled replies to curated train/validation JSONL."""

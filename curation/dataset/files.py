@@ -1,0 +1,87 @@
+"""A dataset version on disk: JSONL files and report.json in a folder named by its id."""
+
+import hashlib
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+from curation.dataset.chat_jsonl import ChatLines, dpo_line
+from curation.dataset.examples import Example
+from curation.dataset.pipeline import CuratedDataset
+from curation.dataset.preferences import PreferencePair
+from curation.errors import CurationError
+
+TRAIN = "train.jsonl"
+VALIDATION = "validation.jsonl"
+DPO_TRAIN = "dpo_train.jsonl"
+DPO_VALIDATION = "dpo_validation.jsonl"
+REPORT = "report.json"
+
+
+def data_files(curated: CuratedDataset) -> dict[str, bytes]:
+    """The JSONL files a trainer reads; empty ones are left out, since OpenAI
+    rejects an empty file rather than treating it as "none"."""
+    files = {
+        TRAIN: _chat_file(curated.train, curated.jsonl_lines),
+        VALIDATION: _chat_file(curated.validation, curated.jsonl_lines),
+        DPO_TRAIN: _pairs_file(curated.train_pairs),
+        DPO_VALIDATION: _pairs_file(curated.validation_pairs),
+    }
+    return {name: data for name, data in files.items() if data}
+
+
+def _chat_file(examples: list[Example], made: dict[str, bytes]) -> bytes:
+    """dumps_chat_jsonl of the examples, from the lines screening made."""
+    lines = ChatLines()
+    return b"".join(made.get(e.key) or lines.line(e.messages) for e in examples)
+
+
+def _pairs_file(pairs: list[PreferencePair]) -> bytes:
+    """dumps_jsonl of the pairs' as_json(), written by chat_jsonl.dpo_line."""
+    return b"".join(dpo_line(p.prompt, p.preferred, p.non_preferred) for p in pairs)
+
+
+def dataset_id(files: dict[str, bytes], base_model: str, epochs: int) -> str:
+    """Same training data and plan, same id: reruns on unchanged ratings are no-ops."""
+    digest = hashlib.sha256(f"{base_model}\n{epochs}\n".encode())
+    for name in sorted(files):
+        digest.update(f"{name}\n{len(files[name])}\n".encode())
+        digest.update(files[name])
+    return digest.hexdigest()[:16]
+
+
+def file_hashes(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
+def write_version(
+    out_root: Path, version_id: str, files: dict[str, bytes], report: dict[str, object]
+) -> Path:
+    """Write the folder all at once (a temporary folder renamed into place), so a
+    trainer never sees half a dataset. An existing folder with this id already
+    holds these exact files and is left as it is."""
+    target = out_root / version_id
+    if target.is_dir():
+        return target
+    tmp = out_root / f".{version_id}.{uuid.uuid4().hex}.tmp"
+    try:
+        tmp.mkdir(parents=True)
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+        (tmp / REPORT).write_text(text, encoding="utf-8")
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not target.is_dir():
+                raise
+            # Another run wrote the same version first; theirs is identical.
+    except OSError as e:
+        raise CurationError(
+            f"{out_root}: cannot write the dataset ({e.strerror or e}); "
+            "choose a writable folder with --out or VOICELOOP_DATASET_DIR"
+        ) from e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
