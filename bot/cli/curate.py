@@ -104,8 +104,8 @@ class StageBars:
         self.progress.update(task, completed=done, total=total)
         if done >= total:
             self.progress.remove_task(task)
-        # Drawn here rather than by rich's refresh thread: curation may fork
-        # worker processes, and forking while another thread holds a lock is unsafe.
+        # Drawn here rather than by rich's refresh thread, which would only
+        # redraw between curation's reports and compete with it for the GIL.
         self.progress.refresh()
 
 

@@ -21,18 +21,6 @@ MESSAGE_KEYS = frozenset(
 LINE_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
 
 
-def build_example(labeled: LabeledReply, label: Label, system_prompt: str) -> Example | Rejection:
-    """The training example for a kept reply: the short system prompt, the
-    thread as the bot saw it, the question, and the target reply last."""
-    missing = no_question(labeled)
-    if missing is not None:
-        return missing
-    target, rejected = target_and_rejected(labeled, label)
-    system = ChatMessage("system", system_prompt)
-    messages = chat_messages(labeled, slack_texts(labeled, target), system)
-    return example_of(labeled, label, messages, rejected)
-
-
 def no_question(labeled: LabeledReply) -> Rejection | None:
     if labeled.reply.question.strip():
         return None
@@ -83,10 +71,6 @@ def example_of(
         rejected=rejected,
         tokens=tokens,
     )
-
-
-def example_problems(example: Example) -> list[str]:
-    return message_problems(example.messages)
 
 
 def message_problems(messages: tuple[ChatMessage, ...]) -> list[str]:

@@ -11,10 +11,8 @@ import re
 from collections.abc import Callable, Sequence
 from functools import cache
 
-import numpy as np
-
 from curation.dataset.examples import Example, Rejection, Sifted
-from curation.dataset.minhash import SHINGLE, U64, band_buckets, band_keys, bands_for, gram_ids
+from curation.dataset.minhash import SHINGLE, band_buckets, band_keys, bands_for, gram_ids
 from curation.dataset.words import ascii_words
 
 _WORD = re.compile(r"\w+")
@@ -41,29 +39,16 @@ def _survivor_order(examples: Sequence[Example]) -> list[int]:
     return order
 
 
-def deduplicate(
-    examples: Sequence[Example],
-    similarity: float,
-    texts: Sequence[bytes] | None = None,
-    keys: U64 | None = None,
-) -> Sifted:
-    """Repeats dropped. `texts`, when given, are each example's dedup_text,
-    and `keys` the rows band_keys gives those texts for this similarity
-    (each row depends on its text alone), already made where the example was built."""
+def deduplicate(examples: Sequence[Example], texts: Sequence[bytes], similarity: float) -> Sifted:
+    """Repeats dropped; `texts` holds each example's dedup_text."""
     result = Sifted()
     order = _survivor_order(examples)
     ordered = [examples[i] for i in order]
-    texts = [dedup_text(e) for e in ordered] if texts is None else [texts[i] for i in order]
+    texts = [texts[i] for i in order]
     # Sketch each distinct text once; exact repeats never need a sketch.
     distinct: dict[bytes, int] = {}
     text_ids = [distinct.setdefault(text, len(distinct)) for text in texts]
-    if keys is None:
-        keys = band_keys(list(distinct), *bands_for(similarity))
-    else:
-        # Each distinct text's row: that of the first example with it (ids
-        # are numbered in order of first appearance, as np.unique sorts them).
-        _ids, first = np.unique(np.asarray(text_ids, dtype=np.intp), return_index=True)
-        keys = keys[np.asarray(order, dtype=np.intp)[first]]
+    keys = band_keys(list(distinct), *bands_for(similarity))
     buckets = band_buckets(keys)
     buckets_of: dict[int, list[int]] = {}
     for bucket, members in enumerate(buckets):
@@ -126,17 +111,15 @@ def _nearest_kept(
     return next((c for c in candidates if _jaccard(mine, grams(c)) >= similarity), None)
 
 
-def dedup_text(example: Example, target_words: list[bytes] | None = None) -> bytes:
+def dedup_text(example: Example, target_words: list[bytes] | None) -> bytes:
     """What repeats are judged on: the question and the reply, as lowercase
     words. The system prompt is the same everywhere and the earlier thread is
-    only context. `target_words`, when given, is ascii_words(example.target)
-    of an ASCII reply, made already for the style checks."""
+    only context. `target_words` is ascii_words(example.target) of an ASCII
+    reply, made already for the style checks, and None for any other."""
     question, target = example.question, example.target
-    if question.isascii() and (target_words is not None or target.isascii()):
+    if target_words is not None and question.isascii():
         # The same words as below, a few times faster: for ASCII, \\w is
         # [A-Za-z0-9_] and casefold() is lower().
-        if target_words is None:
-            target_words = ascii_words(target)
         joined = b" ".join(ascii_words(question) + target_words)
     else:
         text = f"{question}\n{target}"

@@ -6,10 +6,9 @@ import shutil
 import uuid
 from pathlib import Path
 
-from curation.dataset.chat_jsonl import ChatLines, dpo_line
 from curation.dataset.examples import Example
+from curation.dataset.jsonl import dumps_jsonl
 from curation.dataset.pipeline import CuratedDataset
-from curation.dataset.preferences import PreferencePair
 from curation.errors import CurationError
 
 TRAIN = "train.jsonl"
@@ -23,23 +22,16 @@ def data_files(curated: CuratedDataset) -> dict[str, bytes]:
     """The JSONL files a trainer reads; empty ones are left out, since OpenAI
     rejects an empty file rather than treating it as "none"."""
     files = {
-        TRAIN: _chat_file(curated.train, curated.jsonl_lines),
-        VALIDATION: _chat_file(curated.validation, curated.jsonl_lines),
-        DPO_TRAIN: _pairs_file(curated.train_pairs),
-        DPO_VALIDATION: _pairs_file(curated.validation_pairs),
+        TRAIN: dumps_jsonl(map(_chat_line, curated.train)),
+        VALIDATION: dumps_jsonl(map(_chat_line, curated.validation)),
+        DPO_TRAIN: dumps_jsonl(p.as_json() for p in curated.train_pairs),
+        DPO_VALIDATION: dumps_jsonl(p.as_json() for p in curated.validation_pairs),
     }
     return {name: data for name, data in files.items() if data}
 
 
-def _chat_file(examples: list[Example], made: dict[str, bytes]) -> bytes:
-    """dumps_chat_jsonl of the examples, from the lines screening made."""
-    lines = ChatLines()
-    return b"".join(made.get(e.key) or lines.line(e.messages) for e in examples)
-
-
-def _pairs_file(pairs: list[PreferencePair]) -> bytes:
-    """dumps_jsonl of the pairs' as_json(), written by chat_jsonl.dpo_line."""
-    return b"".join(dpo_line(p.prompt, p.preferred, p.non_preferred) for p in pairs)
+def _chat_line(example: Example) -> dict[str, object]:
+    return {"messages": [m.as_json() for m in example.messages]}
 
 
 def dataset_id(files: dict[str, bytes], base_model: str, epochs: int) -> str:

@@ -20,10 +20,16 @@ _SKIP_CHUNK = 1 << 20
 Message = Mapping[str, object]
 
 
+# What json.dumps(line, ensure_ascii=False) uses, made once: json.dumps makes a
+# new encoder on every call that sets an option.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def dumps_jsonl(lines: Iterable[object]) -> bytes:
     """One JSON object per line, in real UTF-8. Callers build every object in a
     fixed key order, so equal data gives equal bytes, file hashes and dataset ids."""
-    return b"".join(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n" for line in lines)
+    encode = _ENCODER.encode
+    return "".join(encode(line) + "\n" for line in lines).encode("utf-8")
 
 
 @dataclass

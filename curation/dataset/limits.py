@@ -7,7 +7,7 @@ reply alone are too long is refused.
 
 from itertools import accumulate
 
-from curation.dataset.examples import ChatMessage, Example, Rejection, Sifted
+from curation.dataset.examples import ChatMessage, Rejection
 from curation.dataset.tokens import (
     TOKENS_PER_MESSAGE,
     TOKENS_REPLY_PRIMING,
@@ -38,43 +38,16 @@ class MessageTokens:
         # text, which costs more than encoding a chat message.
         overhead, encode = self.overhead, self._encode
         counts = []
-        for role, content, _weight in messages:
-            if role == "system":
+        for message in messages:
+            content = message.content
+            if message.role == "system":
                 tokens = self._system.get(content)
                 if tokens is None:
                     tokens = self._system[content] = len(encode(content))
             else:
                 tokens = len(encode(content))
-            counts.append(overhead[role] + tokens)
+            counts.append(overhead[message.role] + tokens)
         return counts
-
-
-def message_tokens(examples: list[Example], model: str) -> list[list[int]]:
-    """Each message's share of count_chat_tokens, for every example."""
-    count = MessageTokens(model)
-    return [count(example.messages) for example in examples]
-
-
-def fit_examples(examples: list[Example], limit: int, model: str) -> tuple[Sifted, int]:
-    """Examples cut to fit (with their token counts), refusals, and how many were cut."""
-    result = Sifted()
-    trimmed = 0
-    for example, counts in zip(examples, message_tokens(examples, model), strict=True):
-        fitted = fit_example(example, counts, limit)
-        if isinstance(fitted, Rejection):
-            result.rejected.append(fitted)
-            continue
-        trimmed += len(fitted.messages) < len(example.messages)
-        result.kept.append(fitted)
-    return result, trimmed
-
-
-def fit_example(example: Example, counts: list[int], limit: int) -> Example | Rejection:
-    dropped, tokens = context_to_drop(counts, limit)
-    if tokens > limit:
-        return too_long(example.key, tokens, limit)
-    messages = example.messages[:1] + example.messages[1 + dropped :]
-    return example._replace(messages=messages, tokens=tokens)
 
 
 def context_to_drop(counts: list[int], limit: int) -> tuple[int, int]:

@@ -10,18 +10,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from curation.dataset.base_models import MIN_TRAINING_EXAMPLES, BaseModelFacts, base_model_facts
 from curation.dataset.cost import TrainingEstimate, estimate_training
 from curation.dataset.dedup import deduplicate
 from curation.dataset.examples import Example, LabeledReply, Rejection
-from curation.dataset.fanout import PARALLEL_FROM, WORKERS, screen_all
 from curation.dataset.gc_pause import collector_paused
 from curation.dataset.labels import LabelPolicy
-from curation.dataset.preferences import PreferencePair, Prepared, preference_pairs
+from curation.dataset.preferences import PreferencePair, preference_pairs
 from curation.dataset.rules import CurationRules
-from curation.dataset.screening import ReplyScreen, ScreenedChunk
+from curation.dataset.screening import ReplyScreen, Screened
 from curation.dataset.split import split_by_thread
 
 # Told to a progress callback as (stage, done, total), in this order.
@@ -29,6 +26,9 @@ Progress = Callable[[str, int, int], None]
 SCREEN = "Checking replies"
 DEDUP = "Dropping repeats"
 SPLIT = "Splitting and pairing"
+# Replies screened between progress reports: enough for a bar to move, few
+# enough calls that they cost nothing.
+PROGRESS_EVERY = 4_000
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,6 @@ class CurationConfig:
     policy: LabelPolicy = field(default_factory=LabelPolicy)
     validation_share: float = 0.1
     epochs: int | None = None
-    # Worker processes for the per-reply stages, from this many replies on;
-    # the result is the same either way (see curation.dataset.fanout).
-    workers: int = WORKERS
-    parallel_from: int = PARALLEL_FROM
 
 
 @dataclass(frozen=True)
@@ -62,9 +58,6 @@ class CuratedDataset:
     pairs_too_long: int
     estimate: TrainingEstimate
     validation_share: float
-    # Each kept example's JSONL line by example key, made where it was built;
-    # empty when keys repeat (curation.dataset.files then writes the lines).
-    jsonl_lines: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def train_tokens(self) -> int:
@@ -136,65 +129,48 @@ def _curate(
     )
     total = len(replies)
     report(SCREEN, 0, total)
-    screened = ScreenedChunk()
-    for chunk in screen_all(
-        replies,
-        screen,
-        lambda done: report(SCREEN, done, total),
-        workers=config.workers,
-        parallel_from=config.parallel_from,
-    ):
-        screened.extend(chunk)
-    candidates = screened.examples
+    screened: list[Screened] = []
+    for start in range(0, total, PROGRESS_EVERY):
+        screened += map(screen.screen, replies[start : start + PROGRESS_EVERY])
+        report(SCREEN, min(start + PROGRESS_EVERY, total), total)
+    candidates = [s for s in screened if s.example is not None]
+    examples = [s.example for s in candidates if s.example is not None]
+    # In report order: each reply's own reasons, in reply order; replies too
+    # long even without context after those, as the token limit is the later stage.
+    rejections = sorted(
+        (r for s in screened for r in s.rejections), key=lambda r: r.reason == "too_long"
+    )
 
     report(DEDUP, 0, 1)
-    keys = np.frombuffer(screened.sketches, dtype=np.uint64)
-    keys = keys.reshape(len(candidates), screen.bands[0])
-    unique = deduplicate(candidates, config.rules.dedup.similarity, screened.dedup_texts, keys)
+    texts = [s.dedup_text for s in candidates]
+    unique = deduplicate(examples, texts, config.rules.dedup.similarity)
     report(DEDUP, 1, 1)
-    rejections = screened.rejections + screened.too_long + unique.rejected
-    # Sort keys gathered first: no Python call per comparison key.
-    kept = unique.kept
-    order = sorted(range(len(kept)), key=[(e.created_at, e.key) for e in kept].__getitem__)
-    kept = [kept[i] for i in order]
+    rejections += unique.rejected
+    kept = sorted(unique.kept, key=lambda e: (e.created_at, e.key))
     report(SPLIT, 0, 1)
-    positions = dict(zip([e.thread for e in candidates], screened.positions, strict=True))
-    linked = []
-    if unique.related:
-        thread_of = {e.key: e.thread for e in kept}
-        linked = [(thread_of[a], thread_of[b]) for a, b in unique.related]
-    train, validation = split_by_thread(kept, config.validation_share, positions, linked)
-    example_keys = [e.key for e in candidates]
-    prepared = Prepared(
-        target_tokens=dict(zip(example_keys, screened.target_tokens, strict=True)),
-        rejected_tokens={
-            e.key: tokens
-            for e, tokens in zip(candidates, screened.rejected_tokens, strict=True)
-            if e.rejected is not None
-        },
-        questions=dict(zip(example_keys, screened.questions, strict=True)),
-    )
+    thread_of = {e.key: e.thread for e in kept}
+    linked = [(thread_of[a], thread_of[b]) for a, b in unique.related]
+    train, validation = split_by_thread(kept, config.validation_share, linked)
+    losers = [s.loser for s in screened if s.loser is not None]
     pairs, too_long_pairs = preference_pairs(
-        kept, screened.losers, model.example_token_limit, config.base_model, prepared
+        kept, losers, model.example_token_limit, config.base_model
     )
     report(SPLIT, 1, 1)
     held = {e.key for e in validation}
-    jsonl_lines = dict(zip(example_keys, screened.lines, strict=True))
     return CuratedDataset(
         model=model,
         replies=len(replies),
-        labels=dict(screened.labels.most_common()),
+        labels=dict(Counter(s.label for s in screened).most_common()),
         train=train,
         validation=validation,
         train_pairs=[p for p in pairs if p.key not in held],
         validation_pairs=[p for p in pairs if p.key in held],
         rejections=rejections,
         scrubbed=dict(screen.scrubber.counts.most_common()),
-        trimmed=screened.trimmed,
+        trimmed=sum(s.trimmed for s in candidates),
         pairs_too_long=too_long_pairs,
         estimate=estimate_training([e.tokens for e in train], model, config.epochs),
         validation_share=config.validation_share,
-        jsonl_lines=jsonl_lines if len(jsonl_lines) == len(candidates) else {},
     )
 
 

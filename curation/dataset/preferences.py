@@ -5,8 +5,7 @@ kept reply beats a reply voted bad that answered exactly the same prompt (same
 thread context and question, after scrubbing).
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from curation.dataset.dedup import survivors_first
 from curation.dataset.examples import ChatMessage, Example
@@ -34,24 +33,11 @@ class PreferencePair:
         }
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """What screening already worked out for kept examples, by example key,
-    where it built them (in worker processes), so pairing need not do it
-    again: their replies' tokens, the tokens of the replies corrections
-    replaced, and their questions as normalized_question gives them."""
-
-    target_tokens: Mapping[str, int] = field(default_factory=dict)
-    rejected_tokens: Mapping[str, int] = field(default_factory=dict)
-    questions: Mapping[str, str] = field(default_factory=dict)
-
-
 def preference_pairs(
     kept: list[Example],
     bad: list[Example],
     limit: int,
     model: str,
-    prepared: Prepared | None = None,
 ) -> tuple[list[PreferencePair], int]:
     """Pairs from corrections and from bad replies to a kept example's prompt,
     and how many pairs did not fit the token limit.
@@ -59,26 +45,14 @@ def preference_pairs(
     `bad` holds replies voted bad, built and scrubbed like kept examples. A
     loser that differs from the winner only in whitespace teaches nothing.
     """
-    prepared = prepared or Prepared()
-    known = prepared.target_tokens
-    # (winner, loser's key, losing text, its tokens where already counted)
-    candidates: list[tuple[Example, str, str, int | None]] = [
-        (e, e.key, e.rejected, prepared.rejected_tokens.get(e.key))
-        for e in kept
-        if e.rejected is not None
+    # (winner, loser's key, losing text)
+    candidates: list[tuple[Example, str, str]] = [
+        (e, e.key, e.rejected) for e in kept if e.rejected is not None
     ]
     # Only prompts some bad reply answered can pair.
     loser_questions = [normalized_question(loser) for loser in bad]
     asked = set(loser_questions)
-    answered = []
-    if asked:
-        made = prepared.questions
-        for example in kept:
-            question = made.get(example.key)
-            if question is None:
-                question = normalized_question(example)
-            if question in asked:
-                answered.append(example)
+    answered = [e for e in kept if normalized_question(e) in asked] if asked else []
     best_for_prompt: dict[tuple[tuple[str, str], ...], Example] = {}
     for example in survivors_first(answered):
         best_for_prompt.setdefault(_prompt_key(example), example)
@@ -87,19 +61,16 @@ def preference_pairs(
         if question in won:  # no need to build a key for the rest
             winner = best_for_prompt.get(_prompt_key(loser))
             if winner is not None:
-                candidates.append((winner, loser.key, loser.target, None))
+                candidates.append((winner, loser.key, loser.target))
     pairs = []
     too_long = 0
-    for winner, loser_key, losing_text, losing in candidates:
+    for winner, loser_key, losing_text in candidates:
         if collapse_whitespace(losing_text) == collapse_whitespace(winner.target):
             continue
-        target = known.get(winner.key)
-        if target is None:
-            target = count_tokens(winner.target, model)
         # The trainer reads the prompt with each answer in turn; the longer
         # answer decides whether the pair fits.
-        if losing is None:
-            losing = count_tokens(losing_text, model)
+        target = count_tokens(winner.target, model)
+        losing = count_tokens(losing_text, model)
         tokens = winner.tokens - target + max(target, losing)
         if tokens > limit:
             too_long += 1

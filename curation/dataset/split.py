@@ -25,16 +25,10 @@ def thread_position(thread: str) -> float:
 def split_by_thread(
     examples: Sequence[Example],
     validation_share: float,
-    positions: Mapping[str, float] | None = None,
     linked: Iterable[tuple[str, str]] = (),
 ) -> tuple[list[Example], list[Example]]:
-    """`positions`, when given, holds thread_position of threads, made
-    already; `linked` pairs of threads that must land on the same side."""
-    known = positions or {}
-    position = {}
-    for thread in {e.thread for e in examples}:
-        found = known.get(thread)
-        position[thread] = thread_position(thread) if found is None else found
+    """`linked` holds pairs of threads that must land on the same side."""
+    position = {thread: thread_position(thread) for thread in {e.thread for e in examples}}
     # Each thread's group, named by its first member; most threads are
     # linked to none and are a group of their own.
     linked_group = _groups(position, linked)

@@ -1,6 +1,14 @@
 """Small builders for labeled replies, so each test states only what it is about."""
 
-from curation.dataset.examples import LabeledReply
+from curation.dataset.chat_format import (
+    chat_messages,
+    example_of,
+    no_question,
+    slack_texts,
+    target_and_rejected,
+)
+from curation.dataset.examples import ChatMessage, Example, LabeledReply, Rejection
+from curation.dataset.labels import Label
 from storage.records import ChatTurn, Correction, Reply, Vote
 
 SYSTEM = "You are Brightside. Answer in Fernleaf's voice."
@@ -47,3 +55,16 @@ def distinct(i: int) -> str:
         f"For {trails[i % 6]} trip {i}, bring {gear[i % 5]} and {gear[(i + 2) % 6]}; "
         f"the climb is {i * 37 % 900} feet over {i % 7 + 2} miles."
     )
+
+
+def build_example(labeled: LabeledReply, label: Label, system_prompt: str) -> Example | Rejection:
+    """The example screening builds for a kept reply, before it is cleaned,
+    checked and fitted: the system prompt, the thread as the bot saw it, the
+    question, and the target reply last."""
+    missing = no_question(labeled)
+    if missing is not None:
+        return missing
+    target, rejected = target_and_rejected(labeled, label)
+    system = ChatMessage("system", system_prompt)
+    messages = chat_messages(labeled, slack_texts(labeled, target), system)
+    return example_of(labeled, label, messages, rejected)

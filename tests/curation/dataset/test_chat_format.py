@@ -6,16 +6,11 @@ from typing import Any
 
 import pytest
 
-from curation.dataset.chat_format import (
-    build_example,
-    chat_problems,
-    example_problems,
-    preference_problems,
-)
+from curation.dataset.chat_format import chat_problems, message_problems, preference_problems
 from curation.dataset.examples import ChatMessage, Example, Rejection
 from curation.dataset.labels import LabelPolicy, label_reply
 from storage.records import ChatTurn
-from tests.curation.dataset.factories import SYSTEM, labeled
+from tests.curation.dataset.factories import SYSTEM, build_example, labeled
 
 
 def build(**kwargs: Any) -> Example:
@@ -166,9 +161,8 @@ def test_checking_an_example_agrees_with_checking_its_json() -> None:
     messages = [ChatMessage(role, content, weight) for role, content, weight in parts]
     for length in range(4):
         for chosen in itertools.product(messages, repeat=length):
-            example = Example(key="C1/1.1", thread="C1/1.1", source="votes", messages=chosen)
             as_json = {"messages": [m.as_json() for m in chosen]}
-            assert example_problems(example) == chat_problems(as_json), chosen
+            assert message_problems(chosen) == chat_problems(as_json), chosen
 
 
 TOOL_LINE = {

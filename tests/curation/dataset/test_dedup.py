@@ -1,10 +1,12 @@
 """Exact and near repeats: one survives, and the right one."""
 
 import random
+from dataclasses import replace
 
 from curation.dataset.dedup import dedup_text, deduplicate
-from curation.dataset.examples import ChatMessage, Example
-from curation.dataset.minhash import band_keys, bands_for
+from curation.dataset.examples import ChatMessage, Example, Sifted
+from curation.dataset.minhash import bands_for
+from curation.dataset.words import ascii_words
 
 # Outdoor-shop words for random texts that tokenize and shingle like replies.
 WORDS = [
@@ -52,8 +54,17 @@ def example(
     )
 
 
+def text_of(e: Example) -> bytes:
+    """dedup_text as screening calls it, with the reply's words where it is ASCII."""
+    return dedup_text(e, ascii_words(e.target) if e.target.isascii() else None)
+
+
+def deduplicated(examples: list[Example], similarity: float) -> Sifted:
+    return deduplicate(examples, [text_of(e) for e in examples], similarity)
+
+
 def test_exact_repeats_keep_the_best_rated() -> None:
-    result = deduplicate(
+    result = deduplicated(
         [example("C/1", net=1), example("C/2", answer=ANSWER.upper(), net=3)], 0.85
     )
     assert [e.key for e in result.kept] == ["C/2"]
@@ -65,32 +76,32 @@ def test_exact_repeats_keep_the_best_rated() -> None:
 def test_a_correction_beats_votes_and_newer_beats_older() -> None:
     corrected = example("C/1", source="correction", net=-1)
     voted = example("C/2", net=5)
-    assert [e.key for e in deduplicate([voted, corrected], 0.85).kept] == ["C/1"]
+    assert [e.key for e in deduplicated([voted, corrected], 0.85).kept] == ["C/1"]
     old, new = example("C/3", created_at="2026-01-01"), example("C/4", created_at="2026-03-01")
-    assert [e.key for e in deduplicate([old, new], 0.85).kept] == ["C/4"]
+    assert [e.key for e in deduplicated([old, new], 0.85).kept] == ["C/4"]
 
 
 def test_near_repeats_are_dropped_and_different_answers_kept() -> None:
     reworded = ANSWER.replace("a lot cheaper", "much cheaper")
     different = example("C/3", answer="Pack layers: a fleece, a shell, and a warm hat for camp.")
-    result = deduplicate([example("C/1"), example("C/2", answer=reworded), different], 0.85)
+    result = deduplicated([example("C/1"), example("C/2", answer=reworded), different], 0.85)
     assert sorted(e.key for e in result.kept) == ["C/1", "C/3"]
     assert [(r.key, r.reason) for r in result.rejected] == [("C/2", "near_duplicate")]
 
 
 def test_the_same_answer_to_a_different_question_is_kept() -> None:
     other = example("C/2", question="What do you think of the Ridgeline 2 footprint for wet camps?")
-    assert len(deduplicate([example("C/1"), other], 0.85).kept) == 2
+    assert len(deduplicated([example("C/1"), other], 0.85).kept) == 2
 
 
 def test_similarity_one_only_drops_exact_repeats() -> None:
-    reworded = example("C/2")._replace(messages=example("C/2", answer=ANSWER + " Truly.").messages)
-    assert len(deduplicate([example("C/1"), reworded], 1.0).kept) == 2
+    reworded = replace(example("C/2"), messages=example("C/2", answer=ANSWER + " Truly.").messages)
+    assert len(deduplicated([example("C/1"), reworded], 1.0).kept) == 2
 
 
 def _jaccard(a: Example, b: Example) -> float:
     def grams(e: Example) -> set[bytes]:
-        text = dedup_text(e)
+        text = text_of(e)
         return {text[i : i + 5] for i in range(len(text) - 4)}
 
     return len(grams(a) & grams(b)) / len(grams(a) | grams(b))
@@ -112,35 +123,33 @@ def test_near_repeats_are_found_reliably() -> None:
         examples += [first, second]
         if 0.85 <= _jaccard(first, second) < 1:
             near.append(second.key)
-    dropped = {r.key for r in deduplicate(examples, 0.85).rejected if r.reason == "near_duplicate"}
+    dropped = {r.key for r in deduplicated(examples, 0.85).rejected if r.reason == "near_duplicate"}
     assert len(near) > 100
     assert len(dropped & set(near)) >= 0.97 * len(near)
 
 
-def test_band_keys_made_per_example_give_the_same_result() -> None:
-    # Repeats, so rows of texts met again are skipped; shuffled, so the order
-    # survivors are met in differs from the order keys were made in.
-    other = "Pack layers: a fleece, a shell, and a warm hat for camp."
-    answers = [(ANSWER, f"{ANSWER} Really.", other)[i % 3] for i in range(30)]
-    examples = [example(f"C/{i}", answer, net=i % 4) for i, answer in enumerate(answers)]
-    random.Random(3).shuffle(examples)
-    texts = [dedup_text(e) for e in examples]
-    keys = band_keys(texts, *bands_for(0.85))
-    with_keys = deduplicate(examples, 0.85, texts, keys)
-    assert with_keys == deduplicate(examples, 0.85)
-    assert len(with_keys.kept) > 1 and with_keys.rejected
+def test_the_ascii_shortcut_reads_the_same_words() -> None:
+    e = example("C/1", "Yes: it_works, 2x as well!", "Is the TRAIL open?")
+    assert dedup_text(e, ascii_words(e.target)) == b"is the trail open yes it_works 2x as well"
+    assert dedup_text(e, None) == dedup_text(e, ascii_words(e.target))
+    # Other text takes the general path, whatever words are passed.
+    french = example("C/2", "Oui, le sentier est ouvert.", "Ça marche?")
+    assert (
+        dedup_text(french, ascii_words(french.target))
+        == b"\xc3\xa7a marche oui le sentier est ouvert"
+    )
 
 
 def test_examples_alike_but_below_the_threshold_are_kept_and_related() -> None:
     reworded = ANSWER.replace("a lot cheaper", "much cheaper").replace("rocks and roots", "rocks")
     other = "No, a groundsheet is optional on soft forest duff; pack it for rocky sites."
-    result = deduplicate(
+    result = deduplicated(
         [example("C/1"), example("C/2", answer=reworded), example("C/3", answer=other)], 0.85
     )
     assert [e.key for e in result.kept] == ["C/1", "C/2", "C/3"]
     assert result.related == [("C/1", "C/2")]
     # At a lower threshold the same pair is one example, and nothing is related.
-    lower = deduplicate([example("C/1"), example("C/2", answer=reworded)], 0.7)
+    lower = deduplicated([example("C/1"), example("C/2", answer=reworded)], 0.7)
     assert [r.reason for r in lower.rejected] == ["near_duplicate"]
     assert lower.related == []
 
@@ -153,7 +162,7 @@ def test_one_answer_to_many_questions_costs_links_in_proportion() -> None:
         example(f"C/{i}", question=" ".join(rng.choice(WORDS) for _ in range(30)) + "?")
         for i in range(1500)
     ]
-    result = deduplicate(examples, 0.85)
+    result = deduplicated(examples, 0.85)
     assert len(result.kept) + len(result.rejected) == 1500
     assert len(result.kept) > 100
     # Each kept example links to at most one earlier example per band.

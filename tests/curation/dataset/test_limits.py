@@ -1,12 +1,11 @@
 """Fitting examples to the per-example token limit."""
 
-from curation.dataset.chat_format import build_example
-from curation.dataset.examples import Example, Rejection
+from curation.dataset.examples import Example
 from curation.dataset.labels import LabelPolicy, label_reply
-from curation.dataset.limits import fit_examples, message_tokens
-from curation.dataset.tokens import count_chat_tokens
+from curation.dataset.limits import MessageTokens, context_to_drop
+from curation.dataset.tokens import TOKENS_REPLY_PRIMING, count_chat_tokens
 from storage.records import ChatTurn
-from tests.curation.dataset.factories import SYSTEM, labeled
+from tests.curation.dataset.factories import SYSTEM, build_example, labeled
 
 MODEL = "gpt-4.1-mini-2025-04-14"
 
@@ -23,32 +22,29 @@ def example_with_context(turns: int, ts: str = "1.1") -> Example:
 
 
 def test_counts_agree_with_the_chat_token_rule() -> None:
-    examples = [example_with_context(0), example_with_context(5, "2.2")]
-    fitted, trimmed = fit_examples(examples, 100_000, MODEL)
-    assert trimmed == 0
-    for example in fitted.kept:
+    count = MessageTokens(MODEL)
+    for example in [example_with_context(0), example_with_context(5, "2.2")]:
+        counts = count(example.messages)
         messages = [m.as_json() for m in example.messages]
-        assert example.tokens == count_chat_tokens(messages, MODEL)
+        assert TOKENS_REPLY_PRIMING + sum(counts) == count_chat_tokens(messages, MODEL)
+        assert context_to_drop(counts, 100_000) == (0, count_chat_tokens(messages, MODEL))
 
 
 def test_the_oldest_context_goes_first() -> None:
     example = example_with_context(6)
-    counts = message_tokens([example], MODEL)[0]
+    counts = MessageTokens(MODEL)(example.messages)
     # Room for everything but the two oldest turns.
     limit = 3 + sum(counts) - counts[1] - counts[2]
-    fitted, trimmed = fit_examples([example], limit, MODEL)
-    assert trimmed == 1
-    kept = fitted.kept[0]
-    assert [m.content for m in kept.messages] == [
-        m.content for m in example.messages[:1] + example.messages[3:]
-    ]
-    assert kept.tokens == count_chat_tokens([m.as_json() for m in kept.messages], MODEL) <= limit
+    dropped, tokens = context_to_drop(counts, limit)
+    assert dropped == 2
+    kept = example.messages[:1] + example.messages[3:]
+    assert tokens == count_chat_tokens([m.as_json() for m in kept], MODEL) <= limit
 
 
-def test_an_example_too_long_without_context_is_refused() -> None:
+def test_an_example_too_long_without_context_drops_every_turn_and_stays_over() -> None:
     example = example_with_context(2)
-    fitted, _ = fit_examples([example], 40, MODEL)
-    assert fitted.kept == []
-    assert isinstance(fitted.rejected[0], Rejection)
-    assert fitted.rejected[0].reason == "too_long"
-    assert "limit 40" in fitted.rejected[0].detail
+    counts = MessageTokens(MODEL)(example.messages)
+    dropped, tokens = context_to_drop(counts, 40)
+    bare = [example.messages[0], *example.messages[-2:]]
+    assert dropped == 2
+    assert tokens == count_chat_tokens([m.as_json() for m in bare], MODEL) > 40

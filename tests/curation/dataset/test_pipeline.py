@@ -51,6 +51,17 @@ def test_every_reply_is_either_kept_or_has_one_reason() -> None:
         "C1/8.1": "style:max_exclamations",
     }
     assert [r.key for r in curated.rejections if r.reason == "superseded_correction"] == ["C1/9.1"]
+    # Each reply's own reasons in reply order, then what later stages refused.
+    assert [r.key for r in curated.rejections] == [
+        "C1/2.1",
+        "C1/3.1",
+        "C1/4.1",
+        "C1/5.1",
+        "C1/7.1",
+        "C1/8.1",
+        "C1/9.1",
+        "C1/6.1",
+    ]
     assert curated.labels == {
         "good": 5,
         "unrated": 1,
@@ -219,3 +230,13 @@ def test_a_reworded_answer_lands_on_the_same_side_as_its_original() -> None:
     curated = curate(replies, CONFIG)
     sides = {e.key: "train" for e in curated.train} | {e.key: "val" for e in curated.validation}
     assert sides["C1/1.1"] == sides["C1/2.1"] == "val"
+
+
+def test_progress_reports_every_stage_to_its_end() -> None:
+    replies = [labeled(f"{i}.1", text=distinct(i)) for i in range(9)]
+    heard: list[tuple[str, int, int]] = []
+    curate(replies, CONFIG, lambda stage, done, total: heard.append((stage, done, total)))
+    last = {stage: (done, total) for stage, done, total in heard}
+    assert len(last) == 3
+    assert heard[0] == ("Checking replies", 0, 9)
+    assert all(done == total for done, total in last.values())
