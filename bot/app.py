@@ -13,7 +13,7 @@ from bot.chat.model import ChatModel
 from bot.chat.replying import Responder
 from bot.listeners import corrections, feedback, messages, reactions, retrain
 from bot.settings import Settings, SettingsError
-from curation import Retrainer
+from curation import Lifecycle, build_backend
 from storage import Store
 
 
@@ -21,6 +21,7 @@ from storage import Store
 class Service:
     app: App
     store: Store
+    lifecycle: Lifecycle
 
 
 def build_service(
@@ -35,7 +36,9 @@ def build_service(
     assert settings.slack_bot_token is not None
     voice_guide = settings.read_voice_guide()
     # Read the curation rules now so a broken rules file stops start-up, not /retrain.
-    retrain_config = settings.curation_config()
+    lifecycle_config = settings.lifecycle_config()
+    endpoints = settings.endpoints()
+    backend = build_backend(settings.trainer_config(), endpoints)
     store = store or Store(settings.db)
     store.prune_events()
     store.deploy_configured(settings.chat_model, voice_guide)
@@ -75,5 +78,6 @@ def build_service(
     reactions.register(app, store, settings.good_emoji, settings.bad_emoji)
     feedback.register(app, store)
     corrections.register(app, store)
-    retrain.register(app, Retrainer(store, retrain_config, settings.dataset_dir), settings.admins)
-    return Service(app=app, store=store)
+    lifecycle = Lifecycle(store, lifecycle_config, backend, endpoints)
+    retrain.register(app, lifecycle, settings.admins)
+    return Service(app=app, store=store, lifecycle=lifecycle)

@@ -8,7 +8,17 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import UserFacingError
-from curation import CurationConfig, LabelPolicy, load_rules
+from curation import (
+    CurationConfig,
+    Endpoint,
+    Endpoints,
+    GateConfig,
+    LabelPolicy,
+    LifecycleConfig,
+    OpenAITrainerConfig,
+    TrainerConfig,
+    load_rules,
+)
 
 DEFAULT_GOOD_EMOJI = ("+1", "thumbsup", "white_check_mark", "heart", "star", "100")
 DEFAULT_BAD_EMOJI = ("-1", "thumbsdown", "x", "no_entry", "no_entry_sign", "disappointed")
@@ -103,6 +113,26 @@ class Settings(BaseSettings):
     import_authors: CommaList = []
     """User or bot ids whose messages in a Slack export count as bot replies."""
 
+    # -- Training and promotion (see README, Training and promotion) -------------
+    trainer: Literal["openai", "local"] = "openai"
+    """Training backend: `openai` (fine-tuning jobs) or `local` (LoRA on your own GPU)."""
+    judge_model: str | None = None
+    """Model that judges candidate against live replies in the gate; unset: the chat model."""
+    promote_min_win_rate: float = Field(0.5, ge=0, le=1)
+    """Promote when the candidate's win rate against the live model reaches this."""
+    job_timeout_hours: float = Field(24.0, gt=0)
+    """A run still unfinished after this many hours fails (and its job is cancelled)."""
+    poll_seconds: float = Field(30.0, gt=0)
+    """How often a run in flight is polled; errors back off from here."""
+    retrain_min_new_examples: int = Field(50, ge=1)
+    """New kept examples needed since the last trained dataset before a scheduled run."""
+    dpo_min_pairs: int = Field(50, ge=1)
+    """Preference pairs from which OpenAI training uses DPO instead of supervised fine-tuning."""
+    training_seed: int = 42
+    """Seed of each fine-tuning job, so a rerun on the same data trains the same way."""
+    eval_max_prompts: int = Field(100, ge=1)
+    """Most held-out prompts the gate judges per run (four model calls each)."""
+
     # -- Storage and serving -----------------------------------------------------
     db: Path = Field(Path("voiceloop.db"), validation_alias=AliasChoices("VOICELOOP_DB"))
     """SQLite database file."""
@@ -184,6 +214,47 @@ class Settings(BaseSettings):
             policy=LabelPolicy(self.good_threshold, self.contested_share),
             validation_share=self.validation_share,
             epochs=self.epochs,
+        )
+
+    def endpoints(self) -> Endpoints:
+        """The OpenAI-compatible servers the flow talks to (chat, judge, trainer)."""
+        key = self.openai_api_key.get_secret_value() if self.openai_api_key else None
+        return Endpoints(
+            Endpoint(self.openai_base_url, key),
+            max_retries=self.openai_max_retries,
+            timeout=self.openai_timeout,
+        )
+
+    def trainer_config(self) -> TrainerConfig:
+        if self.trainer == "local":
+            raise SettingsError(
+                "VOICELOOP_TRAINER=local: the self-hosted backend is not in this build yet; "
+                "use VOICELOOP_TRAINER=openai"
+            )
+        return OpenAITrainerConfig(
+            base_model=self.base_model,
+            dpo_min_pairs=self.dpo_min_pairs,
+            seed=self.training_seed,
+        )
+
+    def lifecycle_config(self) -> LifecycleConfig:
+        """The retrain flow's values; reads the rules file and the voice guide
+        (the judge compares replies against it)."""
+        curation = self.curation_config()
+        return LifecycleConfig(
+            curation=curation,
+            dataset_dir=self.dataset_dir,
+            gate=GateConfig(
+                judge_model=self.judge_model or self.chat_model,
+                voice_guide=self.read_voice_guide(),
+                min_win_rate=self.promote_min_win_rate,
+                max_prompts=self.eval_max_prompts,
+                reply_tokens=self.reply_tokens,
+                rules=curation.rules,
+            ),
+            job_timeout_hours=self.job_timeout_hours,
+            poll_seconds=self.poll_seconds,
+            min_new_examples=self.retrain_min_new_examples,
         )
 
 

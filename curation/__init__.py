@@ -1,5 +1,6 @@
 """From labeled replies to a promoted model, with no Slack: the dataset pipeline,
-cost estimates and the retrain flow. Other packages import from here only."""
+cost estimates, training backends, the evaluation gate and the retrain flow.
+Other packages import from here only."""
 
 from curation.dataset.base_models import MIN_TRAINING_EXAMPLES, BaseModelFacts, base_model_facts
 from curation.dataset.build import BuildResult, build_dataset
@@ -14,13 +15,40 @@ from curation.dataset.tokens import (
     count_tokens,
     truncate_to_tokens,
 )
+from curation.endpoints import Endpoint, Endpoints
 from curation.errors import CurationError
-from curation.retrain import Retrainer, RetrainRunningError
+from curation.evaluation.gate import GateConfig
+from curation.evaluation.stats import GateSummary
+from curation.prompt_tokens import PromptTokens, system_prompt_tokens
+from curation.retrain import (
+    Lifecycle,
+    LifecycleConfig,
+    LifecycleError,
+    LifecycleStatus,
+    RetrainPreview,
+    RetrainRunningError,
+    RunUpdate,
+)
+from curation.training.backend import (
+    LOCAL_HINT,
+    Backend,
+    JobProgress,
+    JobStatus,
+    ModelServing,
+    Submitted,
+    TrainingBackend,
+    TrainingRefusedError,
+    TrainingUnavailableError,
+)
+from curation.training.config import OpenAITrainerConfig, TrainerConfig
+from curation.training.factory import build_backend
 
 __all__ = [
+    "LOCAL_HINT",
     "MIN_TRAINING_EXAMPLES",
     "TOKENS_PER_MESSAGE",
     "TOKENS_REPLY_PRIMING",
+    "Backend",
     "BaseModelFacts",
     "BuildResult",
     "ChatMessage",
@@ -28,20 +56,41 @@ __all__ = [
     "CurationConfig",
     "CurationError",
     "CurationRules",
+    "Endpoint",
+    "Endpoints",
     "Example",
     "FileCheck",
+    "GateConfig",
+    "GateSummary",
+    "JobProgress",
+    "JobStatus",
     "LabelPolicy",
     "LabeledReply",
+    "Lifecycle",
+    "LifecycleConfig",
+    "LifecycleError",
+    "LifecycleStatus",
+    "ModelServing",
+    "OpenAITrainerConfig",
     "Progress",
+    "PromptTokens",
     "Rejection",
+    "RetrainPreview",
     "RetrainRunningError",
-    "Retrainer",
+    "RunUpdate",
+    "Submitted",
+    "TrainerConfig",
+    "TrainingBackend",
+    "TrainingRefusedError",
+    "TrainingUnavailableError",
     "base_model_facts",
+    "build_backend",
     "build_dataset",
     "check_training_file",
     "count_tokens",
     "curate",
     "is_real_correction",
     "load_rules",
+    "system_prompt_tokens",
     "truncate_to_tokens",
 ]

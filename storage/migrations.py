@@ -123,3 +123,107 @@ def m007_datasets(db: Database) -> None:
         foreign_keys=[("prompt_id", "prompts", "id")],
         not_null={"path", "base_model", "prompt_id", "files", "report", "created_at"},
     )
+
+
+@migrations()
+def m010_runs(db: Database) -> None:
+    # One row per training run, from the dataset version it trains on to the
+    # gate's summary. Metrics are a real document (whatever the backend
+    # reports), hence JSON.
+    db.table("runs").create(
+        {
+            "id": int,
+            "backend": str,
+            "base_model": str,
+            "dataset_id": str,
+            "job_id": str,
+            "status": str,
+            "requested_by": str,
+            "trained_tokens": int,
+            "metrics": str,
+            "error": str,
+            "trained_model": str,
+            "serve_base_url": str,
+            "win_rate": float,
+            "win_rate_low": float,
+            "win_rate_high": float,
+            "flip_rate": float,
+            "length_ratio": float,
+            "rule_pass_candidate": float,
+            "rule_pass_live": float,
+            "decision": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("dataset_id", "datasets", "id")],
+        not_null={"backend", "base_model", "dataset_id", "status", "created_at", "updated_at"},
+    )
+    # At most one run in flight, whoever starts it: a unique index on a
+    # constant, over in-flight rows only, refuses the second.
+    db.execute(
+        "CREATE UNIQUE INDEX runs_one_in_flight ON runs((1)) "
+        "WHERE status IN ('preparing', 'submitted', 'running', 'evaluating')"
+    )
+
+
+@migrations()
+def m011_run_events(db: Database) -> None:
+    # A run's history as it happened; `ref` is the provider's event id, unique
+    # per run, so polling the same events again after a restart adds nothing.
+    db.table("run_events").create(
+        {
+            "id": int,
+            "run_id": int,
+            "at": str,
+            "kind": str,
+            "message": str,
+            "data": str,
+            "ref": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"run_id", "at", "kind", "message"},
+    )
+    db.table("run_events").create_index(["run_id", "ref"], unique=True)
+
+
+@migrations()
+def m012_evaluations(db: Database) -> None:
+    # One row per held-out prompt the gate judged; keyed by (run, prompt) so a
+    # resumed evaluation skips what it already judged.
+    db.table("evaluations").create(
+        {
+            "run_id": int,
+            "prompt_key": str,
+            "prompt": str,
+            "candidate_reply": str,
+            "live_reply": str,
+            "verdict_ab": str,
+            "verdict_ba": str,
+            "outcome": str,
+            "candidate_rules_ok": int,
+            "live_rules_ok": int,
+            "created_at": str,
+        },
+        pk=("run_id", "prompt_key"),
+        foreign_keys=[("run_id", "runs", "id")],
+        not_null={"prompt", "candidate_reply", "live_reply", "outcome", "created_at"},
+    )
+
+
+@migrations()
+def m013_deployment_provenance(db: Database) -> None:
+    # Provenance: a deployment names the run and dataset version it came from
+    # (and, for a rollback, the row it restores); a dataset version names the
+    # replies it was built from, whose votes and corrections are keyed by them.
+    deployments = db.table("deployments")
+    deployments.add_column("run_id", int, fk="runs", fk_col="id")
+    deployments.add_column("dataset_id", str, fk="datasets", fk_col="id")
+    deployments.add_column("restores_id", int)
+    db.table("dataset_replies").create(
+        {"dataset_id": str, "channel": str, "ts": str, "split": str},
+        pk=("dataset_id", "channel", "ts"),
+        foreign_keys=[("dataset_id", "datasets", "id")],
+        not_null={"split"},
+    )

@@ -25,6 +25,11 @@ class Deployment:
     created_at: str
     base_url: str | None = None
     note: str | None = None
+    # Provenance: the run and dataset version a trained model came from (None
+    # for the configured pair), and for a rollback the row it restores.
+    run_id: int | None = None
+    dataset_id: str | None = None
+    restores_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +78,107 @@ class Correction:
     user: str
     text: str
     created_at: str
+
+
+RunStatus = Literal[
+    "preparing", "submitted", "running", "evaluating", "promoted", "held", "failed", "cancelled"
+]
+RUN_STATUSES: tuple[RunStatus, ...] = (
+    "preparing",
+    "submitted",
+    "running",
+    "evaluating",
+    "promoted",
+    "held",
+    "failed",
+    "cancelled",
+)
+# A run in one of these states is still owned by the flow; the database lets
+# only one exist (storage.migrations.m010_runs).
+IN_FLIGHT: tuple[RunStatus, ...] = ("preparing", "submitted", "running", "evaluating")
+RunEventKind = Literal["status", "progress", "checkpoint", "log"]
+Outcome = Literal["win", "loss", "tie"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRun:
+    """One training run: the dataset version it trains on, the provider's job,
+    what came out, and the evaluation gate's summary."""
+
+    id: int
+    backend: str
+    base_model: str
+    dataset_id: str
+    status: RunStatus
+    created_at: str
+    updated_at: str
+    job_id: str | None = None
+    requested_by: str | None = None
+    trained_tokens: int | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    trained_model: str | None = None
+    serve_base_url: str | None = None
+    win_rate: float | None = None
+    win_rate_low: float | None = None
+    win_rate_high: float | None = None
+    flip_rate: float | None = None
+    length_ratio: float | None = None
+    rule_pass_candidate: float | None = None
+    rule_pass_live: float | None = None
+    decision: str | None = None
+
+    @property
+    def in_flight(self) -> bool:
+        return self.status in IN_FLIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    run_id: int
+    at: str
+    kind: RunEventKind
+    message: str
+    data: dict[str, object] = field(default_factory=dict)
+    # The provider's id for the event, when it has one (polls repeat events).
+    ref: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judge's answer for one order of one pair: "A", "B" or "tie", and why."""
+
+    winner: Literal["A", "B", "tie"]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """One held-out prompt judged by the gate. In `verdict_ab` the candidate is
+    A and the live reply B; in `verdict_ba` the other way round."""
+
+    run_id: int
+    prompt_key: str
+    prompt: str
+    candidate_reply: str
+    live_reply: str
+    verdict_ab: Verdict
+    verdict_ba: Verdict
+    outcome: Outcome
+    candidate_rules_ok: bool
+    live_rules_ok: bool
+    created_at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a deployment came from, back to the ratings."""
+
+    deployment: Deployment
+    run: TrainingRun | None
+    dataset_id: str | None
+    # Replies the dataset version was built from, by split ("train", "validation").
+    replies: dict[str, int]
+    votes: int
+    corrections: int

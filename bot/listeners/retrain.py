@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from curation import BuildResult, CurationError, Retrainer, RetrainRunningError
+from curation import BuildResult, CurationError, Lifecycle, RetrainRunningError
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, retrainer: Retrainer, admins: Collection[str]) -> None:
+def register(app: App, lifecycle: Lifecycle, admins: Collection[str]) -> None:
     allowed = set(admins)
 
     @app.command("/retrain")
@@ -22,7 +22,7 @@ def register(app: App, retrainer: Retrainer, admins: Collection[str]) -> None:
             return
         ack(text=":hourglass_flowing_sand: Building a new training set from the team's ratings…")
         try:
-            result = retrainer.run()
+            result = lifecycle.preview().build
         except RetrainRunningError:
             respond(text="A /retrain is already running; its summary will appear when it's done.")
             return

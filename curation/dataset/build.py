@@ -52,4 +52,13 @@ def build_dataset(
             report=report,
         ),
     )
+    # Provenance: which replies this version holds (preference pairs come from
+    # the same replies' corrections, so train and validation cover them).
+    store.record_dataset_replies(
+        version.id,
+        {
+            "train": [e.key for e in curated.train],
+            "validation": [e.key for e in curated.validation],
+        },
+    )
     return BuildResult(curated, version)

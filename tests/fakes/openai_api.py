@@ -102,6 +102,9 @@ class _Job:
     obj: dict[str, Any]
     failure: tuple[str, str] | None  # (code, message) it will end with
     events: list[dict[str, Any]] = field(default_factory=list)
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    # Retrieves it stays "running" before it finishes (hold_jobs()).
+    running_polls: int = 0
 
 
 _FAULT_BODIES = {
@@ -158,6 +161,9 @@ class FakeOpenAI(LoopbackServer):
     _flag_words: dict[str, str]
     _trained_models: list[str]
     _ids: Iterator[int]
+    _refusal: tuple[int, str, str | None] | None
+    _shutdown_dates: dict[str, str]
+    _running_polls: int
 
     def __init__(self, api_key: str = DEFAULT_API_KEY, models: Iterable[str] = DEFAULT_MODELS):
         super().__init__(_Handler, thread_name="fake-openai")
@@ -178,6 +184,11 @@ class FakeOpenAI(LoopbackServer):
             ("GET", re.compile(r"/v1/fine_tuning/jobs/(?P<job_id>[^/]+)"), self._get_job),
             ("POST", re.compile(r"/v1/fine_tuning/jobs/(?P<job_id>[^/]+)/cancel"), self._cancel),
             ("GET", re.compile(r"/v1/fine_tuning/jobs/(?P<job_id>[^/]+)/events"), self._events),
+            (
+                "GET",
+                re.compile(r"/v1/fine_tuning/jobs/(?P<job_id>[^/]+)/checkpoints"),
+                self._checkpoints,
+            ),
             ("POST", re.compile(r"/v1/moderations"), self._moderate),
             ("GET", re.compile(r"/v1/models"), self._list_models),
             ("GET", re.compile(r"/v1/models/(?P<model>[^/]+)"), self._get_model),
@@ -250,11 +261,45 @@ class FakeOpenAI(LoopbackServer):
             self._job_failure = None if reason is None else (code, reason)
             self._job_failures_left = times
 
+    def refuse_jobs(
+        self,
+        message: str | None = "This organization is not allowed to create fine-tuning jobs.",
+        status: int = 403,
+        code: str | None = "fine_tuning_not_allowed",
+    ) -> None:
+        """Job creation answers `status` with this message from now on (None: accept again)."""
+        with self._lock:
+            self._refusal = None if message is None else (status, message, code)
+
+    def hold_jobs(self, polls: int) -> None:
+        """Jobs created from now on stay running for this many retrieves, one
+        training-metrics event each, before they finish."""
+        with self._lock:
+            self._running_polls = polls
+
+    def set_shutdown_date(self, model: str, day: str | None) -> None:
+        """The models endpoint reports this shutdown_date for `model`."""
+        with self._lock:
+            if day is None:
+                self._shutdown_dates.pop(model, None)
+            else:
+                self._shutdown_dates[model] = day
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job created, oldest first, as it stands."""
+        with self._lock:
+            return [json.loads(json.dumps(j.obj)) for j in self._jobs.values()]
+
     def flag_words(self, *words: str, category: str = "harassment") -> None:
         """Moderation flags inputs containing any of these words (case-insensitive)."""
         with self._lock:
             for word in words:
                 self._flag_words[word.lower()] = category
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every file stored (uploads and result files), oldest first."""
+        with self._lock:
+            return [dict(f) for f in self._files.values()]
 
     def file_bytes(self, file_id: str) -> bytes:
         with self._lock:
@@ -279,6 +324,9 @@ class FakeOpenAI(LoopbackServer):
         self._flag_words = {}
         self._trained_models = []
         self._ids = itertools.count(1)
+        self._refusal = None
+        self._shutdown_dates = {}
+        self._running_polls = 0
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._ids):06d}"
@@ -453,6 +501,9 @@ class FakeOpenAI(LoopbackServer):
 
     # -- fine-tuning -------------------------------------------------------------
     def _create_job(self, request: dict[str, Any]) -> Reply:
+        if self._refusal is not None:
+            status, message, code = self._refusal
+            raise ApiError(status, message, code=code)
         model = request.get("model")
         if not isinstance(model, str) or not model:
             raise ApiError(400, "Missing required parameter: 'model'.", param="model")
@@ -511,13 +562,16 @@ class FakeOpenAI(LoopbackServer):
                 "suffix": suffix or None,
             },
             failure=failure,
+            running_polls=self._running_polls,
         )
         self._jobs[job_id] = job
         self._event(job, f"Created fine-tuning job: {job_id}")
         self._event(job, f"Validating training file: {request['training_file']}")
         return Reply.json(job.obj)
 
-    def _event(self, job: _Job, message: str, level: str = "info") -> None:
+    def _event(
+        self, job: _Job, message: str, level: str = "info", data: dict[str, Any] | None = None
+    ) -> None:
         job.events.append(
             {
                 "id": self._new_id("ftevent"),
@@ -526,9 +580,20 @@ class FakeOpenAI(LoopbackServer):
                 "level": level,
                 "message": message,
                 "type": "message",
-                "data": {},
+                "data": data or {},
             }
         )
+
+    def _checkpoint(self, job: _Job, step: int, loss: float) -> dict[str, Any]:
+        return {
+            "id": self._new_id("ftckpt"),
+            "object": "fine_tuning.job.checkpoint",
+            "created_at": int(time.time()),
+            "fine_tuned_model_checkpoint": f"ft:{job.obj['model']}:{ORGANIZATION}::ckpt-{step}",
+            "fine_tuning_job_id": job.obj["id"],
+            "metrics": {"step": step, "train_loss": loss, "valid_loss": round(loss * 1.1, 4)},
+            "step_number": step,
+        }
 
     def _lookup_job(self, job_id: str) -> _Job:
         if job_id not in self._jobs:
@@ -545,6 +610,13 @@ class FakeOpenAI(LoopbackServer):
         if status in _NEXT_STATUS:
             job.obj["status"] = _NEXT_STATUS[status]
             self._event(job, f"Job {job.obj['status']}")
+        elif status == "running" and job.running_polls > 0:
+            job.running_polls -= 1
+            step = len(job.checkpoints) + 1
+            metrics = {"step": step, "train_loss": round(1.5 / step, 4), "total_steps": 99}
+            self._event(job, f"Step {step}/99: training loss={metrics['train_loss']}", data=metrics)
+            job.events[-1]["type"] = "metrics"
+            job.checkpoints.append(self._checkpoint(job, step, metrics["train_loss"]))
         elif status == "running":
             job.obj["finished_at"] = int(time.time())
             if job.failure is not None:
@@ -570,11 +642,28 @@ class FakeOpenAI(LoopbackServer):
             result_files=[results["id"]],
         )
         self._trained_models.append(model)
+        step = len(job.checkpoints) + 1
+        job.checkpoints.append(self._checkpoint(job, step, 0.62))
         self._event(job, f"New fine-tuned model created: {model}")
         self._event(job, "The job has successfully completed")
 
     def _list_jobs(self, query: dict[str, str]) -> Reply:
         newest_first = [j.obj for j in reversed(self._jobs.values())]
+        # metadata[key]=value filters, as OpenAI's list endpoint takes them.
+        wanted = {
+            k.removeprefix("metadata[").removesuffix("]"): v
+            for k, v in query.items()
+            if k.startswith("metadata[")
+        }
+        newest_first = [
+            j
+            for j in newest_first
+            if all((j["metadata"] or {}).get(k) == v for k, v in wanted.items())
+        ]
+        return Reply.json(_page(newest_first, query))
+
+    def _checkpoints(self, query: dict[str, str], job_id: str) -> Reply:
+        newest_first = list(reversed(self._lookup_job(job_id).checkpoints))
         return Reply.json(_page(newest_first, query))
 
     def _cancel(self, request: dict[str, Any], job_id: str) -> Reply:
@@ -615,7 +704,10 @@ class FakeOpenAI(LoopbackServer):
 
     def _model(self, model: str) -> dict[str, Any]:
         owner = f"user-{ORGANIZATION}" if model.startswith("ft:") else "system"
-        return {"id": model, "object": "model", "created": 1_700_000_000, "owned_by": owner}
+        found = {"id": model, "object": "model", "created": 1_700_000_000, "owned_by": owner}
+        if model in self._shutdown_dates:
+            found["shutdown_date"] = self._shutdown_dates[model]
+        return found
 
     def _list_models(self, query: dict[str, str]) -> Reply:
         names = [*self._base_models, *self._trained_models]

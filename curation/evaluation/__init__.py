@@ -1,0 +1,1 @@
+"""The evaluation gate: the candidate against the live deployment on held-out prompts."""

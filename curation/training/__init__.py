@@ -1,0 +1,1 @@
+"""Training backends behind one interface (backend.py), and the factory that picks one."""
