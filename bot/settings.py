@@ -1,10 +1,12 @@
 """One typed settings object, read from the environment and `.env`."""
 
+from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import UserFacingError
@@ -269,11 +271,44 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as e:
-        problems = []
-        for error in e.errors():
-            field = str(error["loc"][0]) if error["loc"] else "settings"
-            problems.append(f"{_variable(field)}: {error['msg']}")
-        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+        raise SettingsError("invalid settings: " + "; ".join(_describe(e.errors()))) from None
+
+
+# -- Settings per command ------------------------------------------------------
+
+
+def load_settings_for(command: str, uses: Collection[str]) -> tuple[Settings, list[str]]:
+    """Settings for one command, which reads only the fields in `uses`.
+
+    A malformed setting the command never reads (VOICELOOP_PORT=abc for
+    `curate`) does not stop it: that field keeps its default and comes back
+    as a warning line. A malformed setting it does read stops it, as
+    load_settings does.
+    """
+    try:
+        return Settings(), []  # type: ignore[call-arg]
+    except ValidationError as e:
+        errors = e.errors()
+    bad = {str(error["loc"][0]) if error["loc"] else "settings" for error in errors}
+    if not bad <= set(Settings.model_fields) or bad & set(uses):
+        used = [error for error in errors if not error["loc"] or str(error["loc"][0]) in uses]
+        raise SettingsError("invalid settings: " + "; ".join(_describe(used))) from None
+    defaults = {
+        name: Settings.model_fields[name].get_default(call_default_factory=True) for name in bad
+    }
+    warnings = [
+        f"{problem}; ignored, since `voiceloop {command}` does not use it"
+        for problem in _describe(errors)
+    ]
+    return load_settings(**defaults), warnings
+
+
+def _describe(errors: Collection[ErrorDetails]) -> list[str]:
+    problems = []
+    for error in errors:
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        problems.append(f"{_variable(field)}: {error['msg']}")
+    return problems
 
 
 def _variable(field: str) -> str:

@@ -2,13 +2,18 @@
 cost estimates, training backends, the evaluation gate and the retrain flow.
 Other packages import from here only."""
 
-from curation.dataset.base_models import MIN_TRAINING_EXAMPLES, BaseModelFacts, base_model_facts
+from curation.dataset.base_models import (
+    MIN_TRAINING_EXAMPLES,
+    BaseModelFacts,
+    base_model_facts,
+    unknown_base_model,
+)
 from curation.dataset.build import BuildResult, build_dataset
 from curation.dataset.examples import ChatMessage, Example, LabeledReply, Rejection
 from curation.dataset.jsonl import FileCheck, check_training_file
 from curation.dataset.labels import LabelPolicy, is_real_correction
 from curation.dataset.pipeline import CuratedDataset, CurationConfig, Progress, curate
-from curation.dataset.rules import CurationRules, load_rules
+from curation.dataset.rules import CurationRules, load_rules, shipped_rules_text
 from curation.dataset.tokens import (
     TOKENS_PER_MESSAGE,
     TOKENS_REPLY_PRIMING,
@@ -91,6 +96,8 @@ __all__ = [
     "curate",
     "is_real_correction",
     "load_rules",
+    "shipped_rules_text",
     "system_prompt_tokens",
     "truncate_to_tokens",
+    "unknown_base_model",
 ]

@@ -33,6 +33,7 @@ METHOD_SCOPES = {
     },
     "users_info": {"users:read"},
     "views_open": set(),
+    "auth_test": set(),  # voiceloop doctor; needs no scope
 }
 
 

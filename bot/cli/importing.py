@@ -1,6 +1,8 @@
 """`voiceloop import PATH`: backfill replies and votes from a Slack workspace export."""
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,15 +11,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from bot.cli.warnings import warn
 from bot.errors import UserFacingError
 from bot.export.files import open_export
 from bot.export.messages import ImportPolicy
-from bot.export.reader import ExportReport, export_layout, read_export
-from bot.settings import load_settings
+from bot.export.reader import ExportLayout, ExportReport, export_layout, read_export
+from bot.settings import load_settings_for
 from storage import Store
 
 # Enough to see what kind of trouble an export has without burying the summary.
 PROBLEMS_SHOWN = 50
+# Ids suggested when no reply was found: enough to spot the bot among them.
+SUGGESTED_IDS = 5
+IMPORT_USES = frozenset({"import_authors", "good_emoji", "bad_emoji", "db"})
 
 
 def register(app: typer.Typer) -> None:
@@ -42,8 +48,13 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
     ) -> None:
-        """Import earlier bot replies and their emoji votes from a Slack workspace export."""
-        settings = load_settings()
+        """Import earlier bot replies and their emoji votes from a Slack workspace export.
+
+        Exits 2 when nothing could be imported.
+        """
+        settings, unused = load_settings_for("import", IMPORT_USES)
+        for warning in unused:
+            warn(warning)
         authors = [a.strip() for a in author or settings.import_authors if a.strip()]
         if not authors:
             raise UserFacingError(
@@ -58,14 +69,8 @@ def register(app: typer.Typer) -> None:
         console = Console(highlight=False)
         with open_export(path) as files:
             layout = export_layout(files, str(path))
-            with Progress(
-                TextColumn("Reading day files"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=console,
-            ) as progress:
-                task = progress.add_task("", total=layout.day_files)
-                report = read_export(files, layout, policy, lambda: progress.advance(task))
+            with _day_file_bar(layout.day_files) as advance:
+                report = read_export(files, layout, policy, advance)
         if report.day_files == 0:
             print_problems(console, report)
             raise UserFacingError(
@@ -78,18 +83,38 @@ def register(app: typer.Typer) -> None:
             new_replies, new_votes = store.import_history(report.replies, report.votes)
         finally:
             store.close()
-        print_summary(console, report, new_replies, new_votes, authors)
+        print_summary(console, report, new_replies, new_votes)
+        if not report.replies:
+            for line in why_no_reply(report, layout, authors):
+                console.print(f"  {line}", markup=False)
+            raise UserFacingError(
+                f"nothing imported from {path}: no reply by {', '.join(authors)} (see above); "
+                "run it again with --author set to the bot's id"
+            )
 
 
-def print_summary(
-    console: Console, report: ExportReport, new_replies: int, new_votes: int, authors: list[str]
-) -> None:
+@contextmanager
+def _day_file_bar(total: int) -> Iterator[Callable[[], None]]:
+    """A bar on stderr while day files are read, only in a terminal: in a
+    redirected output or a log it would be noise between the tables."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda: None
+        return
+    columns = (TextColumn("Reading day files"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("", total=total)
+        yield lambda: progress.advance(task)
+
+
+def print_summary(console: Console, report: ExportReport, new_replies: int, new_votes: int) -> None:
     read = Table(title="Read", title_justify="left", box=None, show_header=False)
     read.add_column("")
     read.add_column("", justify="right")
     read.add_row("channels", f"{report.channels:,}")
     read.add_row("day files", f"{report.day_files:,} of {report.listed_day_files:,}")
     read.add_row("messages", f"{report.messages:,}")
+    read.add_row("by the authors", f"{report.authored:,}")
     read.add_row("files with problems", f"{len({p.path for p in report.problems}):,}")
     console.print(read)
     imported = Table(title="Imported", title_justify="left", box=None)
@@ -108,11 +133,39 @@ def print_summary(
     if skipped.row_count:
         console.print(skipped)
     print_problems(console, report)
-    if not report.replies:
-        console.print(
-            f"[yellow]warning:[/] no reply from {', '.join(authors)} was found; check the ids "
-            "given to --author or VOICELOOP_IMPORT_AUTHORS (users.json lists every bot)"
+
+
+def why_no_reply(report: ExportReport, layout: ExportLayout, authors: list[str]) -> list[str]:
+    """What became of the authors' messages, or, when there were none, whose
+    ids the export does hold: one line each."""
+    who = ", ".join(authors)
+    if report.authored:
+        reasons = ", ".join(f"{n:,} {reason}" for reason, n in report.skipped.most_common())
+        return [
+            f"{report.authored:,} messages by {who} were found, and every one was skipped: "
+            f"{reasons or 'see the problems above'}"
+        ]
+    lines = [f"no message in this export was written by {who}"]
+    for name in authors:
+        user_id = layout.user_names.get(name)
+        if user_id is not None and user_id != name:
+            lines.append(f"{name} is a name in users.json; its user id is {user_id}")
+    if report.bot_senders:
+        lines.append("bots that posted most: " + _most(report.bot_senders))
+    if layout.bots:
+        lines.append(f"users.json marks {len(layout.bots):,} users as bots")
+    else:
+        lines.append(
+            "users.json marks no user as a bot; an integration posts under its bot id (B…)"
         )
+    humans = Counter({i: n for i, n in report.senders.items() if i not in report.bot_senders})
+    if humans:
+        lines.append("people who posted most: " + _most(humans))
+    return lines
+
+
+def _most(counts: Counter[str]) -> str:
+    return ", ".join(f"{i} ({n:,} messages)" for i, n in counts.most_common(SUGGESTED_IDS))
 
 
 def print_problems(console: Console, report: ExportReport) -> None:

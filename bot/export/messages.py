@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from bot.export.message_text import message_text
 from bot.slack_text import reaction_source, reaction_verdict, strip_mentions
 from storage import ChatTurn, Reply, Vote
 
@@ -25,6 +26,7 @@ NO_QUESTION = "reply with no question before it"
 NO_TEXT = "reply with no text"
 CONTESTED = "good and bad from the same person"
 BY_AUTHOR_OR_BOT = "reaction by an import author or a bot"
+ON_SKIPPED_REPLY = "rating on a skipped reply"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class DayMessages:
     seen: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    # Who wrote what, so an import that finds no reply can say whose ids to try.
+    senders: Counter[str] = field(default_factory=Counter)  # user id, else bot id
+    bot_senders: Counter[str] = field(default_factory=Counter)
+    authored: int = 0  # messages by an import author, whatever became of them
 
 
 def parse_day(path: str, day: date, data: Any, policy: ImportPolicy) -> DayMessages:
@@ -89,12 +95,35 @@ def parse_day(path: str, day: date, data: Any, policy: ImportPolicy) -> DayMessa
     for index, raw in enumerate(data):
         parsed.seen += 1
         message, reason = _message(raw, day, policy)
+        _count_sender(raw, policy, parsed)
         if message is None:
             parsed.skipped[reason] += 1
             parsed.problems.append(Problem(path, f"message [{index}]: {reason}; skipped"))
         elif message.speaker != "other":
             parsed.messages.append(message)
+        elif _by_author(raw, policy):
+            # A join, topic change or other event the author caused: no reply.
+            parsed.skipped[f"author's {raw.get('subtype')} event, not a reply"] += 1
     return parsed
+
+
+def _count_sender(raw: Any, policy: ImportPolicy, parsed: DayMessages) -> None:
+    if not isinstance(raw, dict):
+        return
+    user, bot_id = raw.get("user"), raw.get("bot_id")
+    sender = user if isinstance(user, str) else bot_id if isinstance(bot_id, str) else None
+    if sender is None:
+        return
+    parsed.senders[sender] += 1
+    if isinstance(bot_id, str) or sender in policy.bots:
+        parsed.bot_senders[bot_id if isinstance(bot_id, str) else sender] += 1
+    parsed.authored += _by_author(raw, policy)
+
+
+def _by_author(raw: dict[str, Any], policy: ImportPolicy) -> bool:
+    # isinstance first: a malformed id (a list, say) cannot be looked up in a set.
+    ids = (raw.get("user"), raw.get("bot_id"))
+    return any(isinstance(i, str) and i in policy.authors for i in ids)
 
 
 def _message(raw: Any, day: date, policy: ImportPolicy) -> tuple[ExportMessage | None, str]:
@@ -103,8 +132,7 @@ def _message(raw: Any, day: date, policy: ImportPolicy) -> tuple[ExportMessage |
     ts = raw.get("ts")
     if not isinstance(ts, str) or not _is_timestamp(ts):
         return None, "no valid ts"
-    text = raw.get("text")
-    text = text if isinstance(text, str) else ""
+    text = message_text(raw)
     if len(text) > MAX_TEXT_CHARS:
         return None, f"text longer than {MAX_TEXT_CHARS:,} characters"
     thread_ts = raw.get("thread_ts")
@@ -125,7 +153,7 @@ def _message(raw: Any, day: date, policy: ImportPolicy) -> tuple[ExportMessage |
 
 def _speaker(raw: dict[str, Any], user: str | None, policy: ImportPolicy) -> Speaker:
     subtype, bot_id = raw.get("subtype"), raw.get("bot_id")
-    if (user in policy.authors or bot_id in policy.authors) and subtype in _AUTHOR_SUBTYPES:
+    if _by_author(raw, policy) and subtype in _AUTHOR_SUBTYPES:
         return "author"
     if user and not bot_id and user not in policy.bots and subtype in _HUMAN_SUBTYPES:
         return "human"
@@ -195,7 +223,7 @@ def _answer_thread(
                 turns.append(ChatTurn("user", text))
         elif message.ts != message.thread_ts:  # the thread's root is a channel message
             if question is None:
-                history.skipped[NO_QUESTION] += 1
+                _skip(NO_QUESTION, message, policy, history)
             else:
                 asked, before = question
                 context = turns[:before][-policy.max_context_turns :]
@@ -217,7 +245,7 @@ def _answer_channel(
         elif message.thread_ts in (None, message.ts):  # broadcasts were answered in the thread
             # Outside threads only a recent question is taken to be the one answered.
             if asked is None or asked.day < message.day - timedelta(days=1):
-                history.skipped[NO_QUESTION] += 1
+                _skip(NO_QUESTION, message, policy, history)
             else:
                 _add_reply(channel, message, asked, (), policy, history)
 
@@ -231,7 +259,7 @@ def _add_reply(
     history: ChannelHistory,
 ) -> None:
     if not message.text.strip():
-        history.skipped[NO_TEXT] += 1
+        _skip(NO_TEXT, message, policy, history)
         return
     created_at = datetime.fromtimestamp(message.seconds, UTC).isoformat(timespec="milliseconds")
     history.replies.append(
@@ -248,6 +276,23 @@ def _add_reply(
         )
     )
     history.votes += reaction_votes(channel, message, policy, created_at, history.skipped_votes)
+
+
+def _skip(
+    reason: str, message: ExportMessage, policy: ImportPolicy, history: ChannelHistory
+) -> None:
+    """Count a reply that was not imported, and the ratings people gave it, which
+    are lost with it."""
+    history.skipped[reason] += 1
+    ratings = sum(
+        1
+        for name, users in message.reactions
+        if policy.verdict(name) is not None
+        for user in users
+        if user not in policy.authors and user not in policy.bots
+    )
+    if ratings:
+        history.skipped_votes[ON_SKIPPED_REPLY] += ratings
 
 
 def reaction_votes(

@@ -43,6 +43,7 @@ class ExportLayout:
     conversations: list[Conversation] = field(default_factory=list)
     bots: set[str] = field(default_factory=set)  # users marked is_bot
     bot_users: dict[str, str] = field(default_factory=dict)  # bot id -> the bot's user id
+    user_names: dict[str, str] = field(default_factory=dict)  # name in users.json -> user id
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -70,6 +71,9 @@ class ExportReport:
     skipped: Counter[str] = field(default_factory=Counter)
     skipped_votes: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    senders: Counter[str] = field(default_factory=Counter)  # messages per user (or bot) id
+    bot_senders: Counter[str] = field(default_factory=Counter)  # the bots among them
+    authored: int = 0  # messages by the import authors, imported or not
 
 
 def export_layout(files: ExportFiles, source: str) -> ExportLayout:
@@ -147,6 +151,9 @@ def read_export(
             report.messages += parsed.seen
             report.skipped += parsed.skipped
             report.problems += parsed.problems
+            report.senders += parsed.senders
+            report.bot_senders += parsed.bot_senders
+            report.authored += parsed.authored
             messages += parsed.messages
             advance()
         report.channels += read_any
@@ -224,6 +231,12 @@ def _read_users(files: ExportFiles, name: str, names: list[str], layout: ExportL
         if user.get("is_bot") is True:
             layout.bots.add(user_id)
         profile = user.get("profile")
+        known_as: list[object] = [user.get("name"), user.get("real_name")]
+        if isinstance(profile, dict):
+            known_as += [profile.get("display_name"), profile.get("real_name")]
+        for alias in known_as:
+            if isinstance(alias, str) and alias:
+                layout.user_names.setdefault(alias, user_id)
         bot_id = profile.get("bot_id") if isinstance(profile, dict) else None
         if isinstance(bot_id, str):
             layout.bot_users[bot_id] = user_id

@@ -57,3 +57,20 @@ def _snapshot_of(alias: str) -> str | None:
         if _SNAPSHOT.sub("", snapshot) == alias:
             return snapshot
     return None
+
+
+def unknown_base_model(model: str, source: str) -> str | None:
+    """A warning when `model` (from `source`, such as VOICELOOP_BASE_MODEL) is
+    neither an OpenAI fine-tunable model nor named like an open-weight one, so a
+    typo is not silently trained and priced as a self-hosted model."""
+    name = _strip_fine_tune(model)
+    # Hub ids (Qwen/Qwen2.5-7B-Instruct) and local paths are open-weight models.
+    if name in OPENAI_MODELS or _snapshot_of(name) is not None or "/" in name:
+        return None
+    known = ", ".join(OPENAI_MODELS)
+    return (
+        f"{source} {model!r} is not a known base model; assuming a self-hosted model with "
+        f"{LOCAL_EXAMPLE_TOKEN_LIMIT:,} tokens per example and no per-token price. "
+        f"Known OpenAI models: {known}; an open-weight model is named by its hub id "
+        "(such as Qwen/Qwen2.5-7B-Instruct) or its folder"
+    )

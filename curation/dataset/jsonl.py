@@ -41,6 +41,8 @@ class FileCheck:
     examples: int = 0
     """Lines with no problem."""
     problems: list[str] = field(default_factory=list)
+    problem_lines: int = 0
+    """Lines with at least one problem."""
     warnings: list[str] = field(default_factory=list)
     """Worth knowing, but no reason to refuse the file."""
 
@@ -64,7 +66,9 @@ def check_training_file(
                 where = f"{path}:{number}"
                 problems = _line_problems(raw, size, byte_cap, result, model, token_limit)
                 result.problems += [f"{where}: {p}" for p in problems]
-                if not problems:
+                if problems:
+                    result.problem_lines += 1
+                else:
                     result.examples += 1
     except OSError as e:
         raise CurationError(f"{path}: cannot read it ({e.strerror or type(e).__name__})") from e

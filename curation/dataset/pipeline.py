@@ -78,7 +78,8 @@ class CuratedDataset:
                 f"{len(self.train)} training examples: OpenAI fine-tuning needs at least "
                 f"{MIN_TRAINING_EXAMPLES}; rate or correct more replies"
             )
-        if self.validation_share > 0 and not self.validation:
+        # With nothing kept there is no thread to blame; the empty training set says it all.
+        if self.validation_share > 0 and self.train and not self.validation:
             found.append("no validation examples: every kept reply is in one thread")
         return found
 

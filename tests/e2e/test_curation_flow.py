@@ -66,6 +66,8 @@ def rate_replies(bot: RunningBot) -> None:
 
 def run(*args: str, db: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "VOICELOOP_DB": str(db), "HOME": str(cwd)}
+    # A team's own prompt: curate refuses to write data that teaches the example brand.
+    env["VOICELOOP_SHORT_PROMPT"] = "You are Pim, the assistant for Acme Kites."
     import os
 
     env["TIKTOKEN_CACHE_DIR"] = os.environ["TIKTOKEN_CACHE_DIR"]

@@ -3,10 +3,13 @@
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import yaml
 
 from tests.fakes.loopback import LoopbackHandler, LoopbackServer
 
@@ -16,6 +19,7 @@ TEAM_ID = "T1"
 BOT_NAME = "voiceloop"
 TEAM_NAME = "Fernleaf"
 TEAM_URL = "https://fernleaf.slack.com/"
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 # Bot posts get timestamps from here on, always after anything already in the log.
 _FIRST_TS_MICROS = 1_700_000_000_000_100
@@ -67,6 +71,12 @@ def _decode_value(value: str) -> Any:
     return value
 
 
+def manifest_scopes() -> list[str]:
+    """The bot scopes manifest.yml asks for."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return list(manifest["oauth_config"]["scopes"]["bot"])
+
+
 class FakeSlack(LoopbackServer):
     """Slack's Web API, enough of it for voiceloop: posts, threads, users, views.
 
@@ -88,8 +98,12 @@ class FakeSlack(LoopbackServer):
         bot_token: str | None = None,
         app_token: str | None = None,
         socket_mode_url: str | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         super().__init__(_Handler, thread_name="fake-slack")
+        # Slack lists the token's scopes in an X-OAuth-Scopes header on every
+        # answer; by default the fake grants exactly manifest.yml's bot scopes.
+        self.scopes = list(manifest_scopes() if scopes is None else scopes)
         self.bot_token = bot_token
         # Socket Mode: apps.connections.open takes the app-level token and hands
         # out the WebSocket URL to connect to.
@@ -264,7 +278,7 @@ class FakeSlack(LoopbackServer):
             if handler is None:
                 return 200, {}, {"ok": False, "error": "unknown_method"}
             try:
-                return 200, {}, handler(params)
+                return 200, {"X-OAuth-Scopes": ",".join(self.scopes)}, handler(params)
             except SlackError as e:
                 return 200, {}, {"ok": False, "error": e.error}
 

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from bot.cli.curate import StageBars
 from bot.cli.main import main
 from storage import Reply, Store
 from tests.curation.dataset.factories import distinct
+
+TEAM_PROMPT = "You are Pim, the assistant for Acme Kites. Answer in Acme's voice."
 
 
 def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -41,6 +44,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VOICELOOP_DB", str(tmp_path / "voiceloop.db"))
     monkeypatch.setenv("VOICELOOP_DATASET_DIR", str(tmp_path / "datasets"))
+    monkeypatch.setenv("VOICELOOP_SHORT_PROMPT", TEAM_PROMPT)
+    (tmp_path / "voice_guide.md").write_text("You are Pim, for Acme Kites.", encoding="utf-8")
+    monkeypatch.setenv("VOICELOOP_VOICE_GUIDE", str(tmp_path / "voice_guide.md"))
     store = Store(tmp_path / "voiceloop.db")
     for i in range(12):
         store.save_reply(Reply("C1", f"{i}.1", distinct(i), question=f"Trip {i}: what to pack?"))
@@ -113,7 +119,8 @@ def test_validate_lists_every_problem_with_its_line(
         "in a training file (a validation file may have fewer)",
     ]
     assert (
-        err == f"voiceloop: {path}: 3 problems in 5 lines; fix them before training on this file\n"
+        err == f"voiceloop: {path}: 3 problems in 3 lines of 5; fix them before training on "
+        "this file\n"
     )
 
 
@@ -172,7 +179,7 @@ def test_validate_refuses_an_empty_file(
     path.write_bytes(b"")
     out, err = refused(monkeypatch, capsys, path)
     assert out == f"{path}: the file has no examples\n"
-    assert err.startswith(f"voiceloop: {path}: 1 problem in 0 lines;")
+    assert err == (f"voiceloop: {path} is empty: a training file holds one JSON example per line\n")
 
 
 def test_validate_refuses_a_50_mb_line_by_its_size(
@@ -187,7 +194,7 @@ def test_validate_refuses_a_50_mb_line_by_its_size(
         file.write(b'"}]}\n')
     out, err = refused(monkeypatch, capsys, path)
     assert out == f"{path}:1: line is 50.0 MB, more than any example can hold\n"
-    assert err.startswith(f"voiceloop: {path}: 1 problem in 1 line;")
+    assert err.startswith(f"voiceloop: {path}: 1 problem in 1 line of 1;")
 
 
 def test_validate_warns_about_a_small_file_but_passes_it(
@@ -205,3 +212,130 @@ def test_validate_warns_about_a_small_file_but_passes_it(
         "in a training file (a validation file may have fewer)"
     )
     assert out[1].startswith(f"{path}: 1 chat example, no problems")
+
+
+def test_validate_counts_the_lines_that_have_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two problems on one line, one on another, in a file of three lines.
+    two_problems = {"messages": [{"role": "robot", "content": 1}]}
+    good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+    path = tmp_path / "train.jsonl"
+    lines = [json.dumps(two_problems), "{oops", json.dumps(good)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out, err = refused(monkeypatch, capsys, path)
+    problems = [line for line in out.splitlines() if not line.startswith("warning:")]
+    assert len(problems) >= 3 and {p.split(":")[1] for p in problems} == {"1", "2"}
+    assert f": {len(problems)} problems in 2 lines of 3;" in err
+
+
+def test_curate_in_a_folder_without_a_database_creates_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VOICELOOP_DB", raising=False)
+    assert run(monkeypatch, "curate") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"voiceloop: no database at voiceloop.db (in {tmp_path}):")
+    assert not (tmp_path / "voiceloop.db").exists()
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_an_empty_database_says_why_without_pointing_at_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    dry_run: bool,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VOICELOOP_SHORT_PROMPT", TEAM_PROMPT)
+    Store(tmp_path / "voiceloop.db").close()
+    assert run(monkeypatch, "curate", *(["--dry-run"] if dry_run else [])) == 2
+    out, err = capsys.readouterr()
+    assert "see the reasons above" not in err
+    assert "holds no bot replies yet" in err
+    assert "$0.00" not in out and "billed tokens" not in out
+    assert "one thread" not in out + err
+
+
+def test_the_example_brand_is_named_and_refused_unless_allowed(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("VOICELOOP_SHORT_PROMPT")
+    assert run(monkeypatch, "curate") == 2
+    err = capsys.readouterr().err
+    assert "note: using the example brand (Fernleaf Outdoor Co. / Brightside)" in err
+    assert "voiceloop: not writing a dataset whose system prompt names the example brand" in err
+    assert not (workdir / "datasets").exists()
+    assert run(monkeypatch, "curate", "--allow-example-brand") == 0
+    [folder] = (workdir / "datasets").iterdir()
+    assert "Fernleaf" in (folder / "train.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_team_prompt_with_the_shipped_voice_guide_still_gets_a_note(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "curate", "--dry-run") == 0
+    assert "example brand" not in capsys.readouterr().err
+    monkeypatch.delenv("VOICELOOP_VOICE_GUIDE")
+    assert run(monkeypatch, "curate") == 0
+    err = capsys.readouterr().err
+    assert "example brand (Fernleaf Outdoor Co. / Brightside) for the voice guide" in err
+    assert "short prompt" not in err
+
+
+def test_an_unknown_base_model_is_named_with_what_is_assumed(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICELOOP_BASE_MODEL", "gpt-4.1-mini-typo")
+    assert run(monkeypatch, "curate", "--dry-run") == 0
+    err = capsys.readouterr().err
+    assert "warning: VOICELOOP_BASE_MODEL 'gpt-4.1-mini-typo' is not a known base model" in err
+    assert "8,192 tokens per example and no per-token price" in err
+    assert "gpt-4.1-mini-2025-04-14" in err
+    path = workdir / "one.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n', encoding="utf-8")
+    run(monkeypatch, "validate", str(path), "--base-model", "gpt-4o-typo")
+    assert "--base-model 'gpt-4o-typo' is not a known base model" in capsys.readouterr().err
+
+
+def test_an_open_weight_base_model_gets_no_warning(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICELOOP_BASE_MODEL", "Qwen/Qwen2.5-7B-Instruct")
+    assert run(monkeypatch, "curate", "--dry-run") == 0
+    assert "not a known base model" not in capsys.readouterr().err
+
+
+def test_a_setting_curate_does_not_use_only_warns(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VOICELOOP_PORT", "abc")
+    assert run(monkeypatch, "curate", "--dry-run") == 0
+    err = capsys.readouterr().err
+    assert "warning: VOICELOOP_PORT: Input should be a valid integer" in err
+    assert "ignored, since `voiceloop curate` does not use it" in err
+    monkeypatch.setenv("VOICELOOP_GOOD_THRESHOLD", "abc")
+    assert run(monkeypatch, "curate", "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("voiceloop: invalid settings: VOICELOOP_GOOD_THRESHOLD:")
+    assert "VOICELOOP_PORT" not in err
+
+
+def test_help_shows_flags_and_arguments_as_they_are_typed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one line per option, as the asserts read them
+    for command in ("curate", "validate", "import", "init", "doctor", "serve"):
+        assert run(monkeypatch, command, "-h") == 0
+        out = capsys.readouterr().out
+        assert "<bool>" not in out and "{" not in out, out
+    run(monkeypatch, "validate", "--help")
+    assert "Usage: voiceloop validate [OPTIONS] FILE" in capsys.readouterr().out
+    run(monkeypatch, "curate", "--help")
+    assert "[default: VOICELOOP_DATASET_DIR]" in capsys.readouterr().out
+
+
+def test_version(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(monkeypatch, "--version") == 0
+    assert re.fullmatch(r"voiceloop \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)

@@ -1,0 +1,49 @@
+"""`voiceloop doctor`: checks everything `serve` needs, each with ✓ or ✗ and what to do."""
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from bot.errors import UserFacingError
+from bot.settings import load_settings
+
+_MARKS = {"pass": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red")}
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def doctor() -> None:
+        """Check settings, Slack, the chat model, the database, the voice guide and
+        the trainer; say what to do about each problem.
+
+        Exits 0 only when everything `serve` needs passes.
+        """
+        console = Console(highlight=False, soft_wrap=True, emoji=False)
+        try:
+            settings = load_settings()
+        except UserFacingError as e:
+            _show(
+                console, "fail", "Settings", str(e), "fix that variable in .env or the environment"
+            )
+            raise typer.Exit(1) from None
+        _show(console, "pass", "Settings", "loaded")
+        # Imported here: the Slack and OpenAI clients are slow to load, and only
+        # serve and doctor need them.
+        from bot.checks import run_checks
+
+        blocking = 0
+        for check in run_checks(settings):
+            _show(console, check.outcome, check.name, check.detail, check.hint)
+            blocking += check.outcome == "fail" and check.needed_to_serve
+        if blocking:
+            problems = f"{blocking} problem{'s' if blocking > 1 else ''}"
+            console.print(f"\n{problems} to fix before `voiceloop serve`.")
+            raise typer.Exit(1)
+        console.print("\nReady: `voiceloop serve` has what it needs.")
+
+
+def _show(console: Console, outcome: str, name: str, detail: str, hint: str = "") -> None:
+    mark, style = _MARKS[outcome]
+    console.print(Text.assemble((f"{mark} ", style), (f"{name}: ", "bold"), detail))
+    if hint and outcome != "pass":
+        console.print(Text(f"    → {hint}"))
