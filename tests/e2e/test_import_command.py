@@ -114,3 +114,55 @@ def test_no_authors_is_a_clear_error(tmp_path: Path) -> None:
     result = run_import(tmp_path, str(write_folder(tmp_path / "export", history())), authors="")
     assert result.returncode != 0
     assert "VOICELOOP_IMPORT_AUTHORS" in result.stderr and "--author" in result.stderr
+
+
+def integration_export() -> dict[str, object]:
+    """An export whose only bot is an integration with no user in users.json,
+    posting its content in attachments, and never answering a question."""
+    github = [
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "ts": f"{100 + i}.000000",
+            "bot_id": "B0GITHUB",
+            "text": "",
+            "attachments": [{"fallback": f"PR #{i} merged"}],
+            "reactions": [reaction("+1", "U1")],
+        }
+        for i in range(3)
+    ]
+    people = [human(f"{200 + i}.000000", "standup?", user="U2") for i in range(2)]
+    users = [{"id": "U1", "name": "ana"}, {"id": "U2", "name": "ben"}, {"id": BOT, "name": "pim"}]
+    return export({"2024-03-01": github + people}, **{"users.json": users})
+
+
+def test_an_import_that_finds_no_reply_says_why_and_exits_2(tmp_path: Path) -> None:
+    path = write_folder(tmp_path / "export", integration_export())
+    result = run_import(tmp_path, str(path), "--author", "B0GITHUB")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "3 messages by B0GITHUB were found, and every one was skipped: 3 reply with no " in (
+        result.stdout
+    )
+    assert "vote: rating on a skipped reply" in result.stdout
+    assert result.stderr.startswith(f"voiceloop: nothing imported from {path}: no reply by")
+
+
+def test_an_unknown_author_gets_the_ids_that_posted_and_a_name_gets_its_id(
+    tmp_path: Path,
+) -> None:
+    path = write_folder(tmp_path / "export", integration_export())
+    result = run_import(tmp_path, str(path), "--author", "pim")
+    assert result.returncode == 2
+    out = result.stdout
+    assert "no message in this export was written by pim" in out
+    assert f"pim is a name in users.json; its user id is {BOT}" in out
+    assert "bots that posted most: B0GITHUB (3 messages)" in out
+    assert "users.json marks no user as a bot" in out
+    assert "people who posted most: U2 (2 messages)" in out
+    assert "users.json lists every bot" not in out
+
+
+def test_progress_stays_out_of_redirected_output(tmp_path: Path) -> None:
+    result = run_import(tmp_path, str(write_zip(tmp_path / "export.zip", history())))
+    assert result.returncode == 0
+    assert "Reading day files" not in result.stdout + result.stderr

@@ -13,6 +13,8 @@ from bot.export.messages import (
     BY_AUTHOR_OR_BOT,
     CONTESTED,
     NO_QUESTION,
+    NO_TEXT,
+    ON_SKIPPED_REPLY,
     ImportPolicy,
 )
 from bot.export.reader import ExportReport, export_layout, read_export
@@ -473,3 +475,63 @@ def test_a_ts_no_clock_can_show_is_a_problem_not_a_crash(tmp_path: Path) -> None
     ]
     report = read(write_folder(tmp_path / "export", export({"2024-03-01": messages})))
     assert [r.ts for r in report.replies] == ["101.000000"]
+
+
+def test_integration_bot_text_is_read_from_blocks_and_attachments(tmp_path: Path) -> None:
+    blocks = [
+        {
+            "type": "rich_text",
+            "elements": [
+                {
+                    "type": "rich_text_section",
+                    "elements": [
+                        {"type": "text", "text": "Pack the "},
+                        {"type": "link", "url": "https://x.example/tent", "text": "Ridgeline 2"},
+                        {"type": "emoji", "name": "tent"},
+                    ],
+                }
+            ],
+        }
+    ]
+    attachments = [{"fallback": "[gear] Ridgeline 3 restocked", "color": "good"}]
+    path = write_folder(
+        tmp_path / "export",
+        export(
+            {
+                "2024-03-01": [
+                    human("100.000100", "Which tent?"),
+                    bot("100.000200", "", blocks=blocks),
+                    human("100.000300", "Any news?"),
+                    bot("100.000400", "", attachments=attachments),
+                    human("100.000500", "And now?"),
+                    bot("100.000600", "", attachments=[{"color": "good"}]),
+                ]
+            }
+        ),
+    )
+    report = read(path)
+    assert [r.text for r in report.replies] == [
+        "Pack the Ridgeline 2:tent:",
+        "[gear] Ridgeline 3 restocked",
+    ]
+    assert report.skipped == {NO_TEXT: 1}
+
+
+def test_ratings_on_skipped_replies_are_counted(tmp_path: Path) -> None:
+    path = write_folder(
+        tmp_path / "export",
+        export(
+            {
+                "2024-03-01": [
+                    bot("100.000100", "Morning all!", reactions=[reaction("+1", "U1", "U2")]),
+                    human("100.000200", "Hi"),
+                    bot("100.000300", "", reactions=[reaction("x", "U3"), reaction("tada", "U1")]),
+                ]
+            }
+        ),
+    )
+    report = read(path)
+    assert report.replies == []
+    assert report.skipped == {NO_QUESTION: 1, NO_TEXT: 1}
+    assert report.skipped_votes == {ON_SKIPPED_REPLY: 3}
+    assert report.authored == 2
