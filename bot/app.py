@@ -2,16 +2,22 @@
 
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.chat.model import ChatModel
 from bot.chat.replying import Responder
 from bot.listeners import corrections, feedback, messages, reactions, retrain
+from bot.maintenance import Maintenance
 from bot.settings import Settings, SettingsError
 from curation import Lifecycle, build_backend
 from storage import Store
@@ -22,6 +28,8 @@ class Service:
     app: App
     store: Store
     lifecycle: Lifecycle
+    responder: Responder
+    maintenance: Maintenance
 
 
 def build_service(
@@ -40,14 +48,22 @@ def build_service(
     endpoints = settings.endpoints()
     backend = build_backend(settings.trainer_config(), endpoints)
     store = store or Store(settings.db)
-    store.prune_events()
     store.deploy_configured(settings.chat_model, voice_guide)
 
     token = settings.slack_bot_token.get_secret_value()
     signing_secret = settings.slack_signing_secret
-    client = WebClient(token=token, base_url=settings.slack_api_url)
-    # Slack rate-limits bursts (a busy thread, a big /retrain summary); wait and retry.
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    # Slack rate-limits bursts (a busy thread, a big /retrain summary) and has
+    # bad minutes: wait and retry, so one 500 or 429 does not cost a reply.
+    retries = settings.slack_retries
+    client = WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries),
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+        ],
+    )
     try:
         app = App(
             client=client,
@@ -73,11 +89,19 @@ def build_service(
         timeout=settings.openai_timeout,
         max_tokens=settings.reply_tokens,
     )
-    responder = Responder(store, chat, context_tokens=settings.context_tokens)
+    responder = Responder(
+        store,
+        chat,
+        context_tokens=settings.context_tokens,
+        claim_expiry=timedelta(seconds=settings.claim_expiry_seconds),
+    )
     messages.register(app, responder, store, settings.channels)
     reactions.register(app, store, settings.good_emoji, settings.bad_emoji)
     feedback.register(app, store)
     corrections.register(app, store)
     lifecycle = Lifecycle(store, lifecycle_config, backend, endpoints)
     retrain.register(app, lifecycle, settings.admins)
-    return Service(app=app, store=store, lifecycle=lifecycle)
+    maintenance = Maintenance(responder, store, client, every=settings.maintenance_seconds)
+    return Service(
+        app=app, store=store, lifecycle=lifecycle, responder=responder, maintenance=maintenance
+    )

@@ -145,6 +145,19 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """How much the bot logs; secrets are redacted at every level."""
 
+    # -- Delivery, recovery and imports under faults ------------------------------
+    claim_expiry_seconds: float = Field(300.0, gt=0)
+    """Seconds after which a claimed, still unanswered message is taken up again (its worker
+    died or hung)."""
+    maintenance_seconds: float = Field(60.0, gt=0)
+    """How often the bot retries failed replies and prunes old delivery records."""
+    slack_retries: int = Field(2, ge=0, le=10)
+    """Retries (with backoff) of Slack Web API calls that get a 5xx, a 429 or a connection error."""
+    import_max_bytes: int = Field(2 * 1024**3, ge=1)
+    """Most bytes an export may hold (or inflate to) in all; a larger one is refused."""
+    import_max_messages: int = Field(5_000_000, ge=1)
+    """Most messages read from one export; the rest is skipped and reported."""
+
     @field_validator(
         "channels", "good_emoji", "bad_emoji", "admins", "import_authors", mode="before"
     )

@@ -41,3 +41,19 @@ def strip_mentions(text: str, ids: Collection[str]) -> str:
 def feedback_verdict(value: str) -> int | None:
     """What a click on a reply's Good / Bad feedback button means as a vote."""
     return {"good": 1, "bad": -1}.get(value)
+
+
+_SLACK_ID = re.compile(r"[A-Z0-9][A-Z0-9_]{0,39}")
+_SLACK_TS = re.compile(r"\d{1,12}\.\d{1,6}")
+
+
+def slack_id(value: object) -> str | None:
+    """A channel, user or team id as Slack writes them (`C0123ABC`), else None:
+    ids become database keys, so a payload's dict or list is refused, never
+    stored as its text."""
+    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
+
+
+def slack_ts(value: object) -> str | None:
+    """A message timestamp (`1700000000.000100`), else None."""
+    return value if isinstance(value, str) and _SLACK_TS.fullmatch(value) else None

@@ -5,6 +5,7 @@ from storage.records import (
     IN_FLIGHT,
     RUN_STATUSES,
     ChatTurn,
+    Claim,
     Correction,
     Deployment,
     Evaluation,
@@ -21,11 +22,13 @@ from storage.records import (
 )
 from storage.runs import RunInFlightError
 from storage.store import StorageError, Store, now
+from storage.vote_events import VoteEvent, ts_order
 
 __all__ = [
     "IN_FLIGHT",
     "RUN_STATUSES",
     "ChatTurn",
+    "Claim",
     "Correction",
     "DatasetVersion",
     "Deployment",
@@ -43,7 +46,9 @@ __all__ = [
     "TrainingRun",
     "Verdict",
     "Vote",
+    "VoteEvent",
     "dataset_version",
     "now",
     "record_dataset",
+    "ts_order",
 ]

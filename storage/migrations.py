@@ -227,3 +227,65 @@ def m013_deployment_provenance(db: Database) -> None:
         foreign_keys=[("dataset_id", "datasets", "id")],
         not_null={"split"},
     )
+
+
+@migrations()
+def m008_event_claims(db: Database) -> None:
+    # A message is answered once: its claim says who is working on it and
+    # whether the reply was posted and stored, so failed or crashed work can be
+    # redone. The message itself is kept so a restart can answer it without
+    # Slack delivering it again.
+    db.table("claims").create(
+        {
+            "channel": str,
+            "ts": str,
+            "thread_ts": str,
+            "user": str,
+            "text": str,
+            "state": str,  # claimed -> answered, or released when the work failed
+            "claimed_by": str,
+            "claimed_at": str,
+            "attempts": int,
+            "placeholder_ts": str,
+            "reply_ts": str,
+            "answered_at": str,
+        },
+        pk=("channel", "ts"),
+        not_null={"channel", "ts", "state", "claimed_by", "claimed_at", "attempts"},
+    )
+    db.table("claims").create_index(["state"])
+    # Messages handled before claims had a state were answered (or given up on)
+    # then; a restart must not answer them again.
+    db.execute(
+        """
+        INSERT OR IGNORE INTO claims
+            (channel, ts, user, text, state, claimed_by, claimed_at, attempts, answered_at)
+        SELECT substr(rest, 1, instr(rest, ':') - 1), substr(rest, instr(rest, ':') + 1),
+               '', '', 'answered', 'before claims', received_at, 1, received_at
+        FROM (SELECT substr(key, 9) AS rest, received_at FROM events WHERE key LIKE 'message:%')
+        """
+    )
+    db.execute("DELETE FROM events WHERE key LIKE 'message:%'")
+
+
+@migrations()
+def m009_vote_order(db: Database) -> None:
+    # Each person's verdicts apply in Slack's event order whatever order they
+    # arrive in: every reaction, removal and click is logged with its event_ts,
+    # and the vote row is the log replayed in that order (a vote holds the
+    # event_ts of the verdict it came from).
+    db.table("votes").add_column("event_ts", str)
+    db.table("vote_events").create(
+        {
+            "channel": str,
+            "ts": str,
+            "user": str,
+            "source": str,
+            "value": int,  # +1, -1, or NULL for a removed reaction
+            "event_ts": str,
+            "received_at": str,
+        },
+        pk=("channel", "ts", "user", "source", "event_ts"),
+        foreign_keys=[(("channel", "ts"), "replies", ("channel", "ts"))],
+        not_null={"received_at"},
+    )

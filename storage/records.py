@@ -69,6 +69,8 @@ class Vote:
     value: int  # +1 good, -1 bad
     source: str  # "reaction:<name>", "feedback_button" or "correction"
     updated_at: str
+    # Slack's time of the verdict this vote holds; None for imported votes.
+    event_ts: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,3 +184,26 @@ class Provenance:
     replies: dict[str, int]
     votes: int
     corrections: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who is answering a message, and whether the answer was posted and stored.
+
+    Keyed by the message's (channel, ts); the message's own fields are kept so
+    a restart can answer it without Slack delivering it again.
+    """
+
+    channel: str
+    ts: str
+    state: str  # "claimed" -> "answered", or "released" when the work failed
+    claimed_by: str
+    claimed_at: str
+    attempts: int
+    user: str = ""
+    text: str = ""
+    thread_ts: str | None = None
+    # The "Thinking…" message posted for it, reused when the work is redone.
+    placeholder_ts: str | None = None
+    reply_ts: str | None = None
+    answered_at: str | None = None

@@ -3,7 +3,8 @@
 import json
 import sqlite3
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
 from dataclasses import fields
 from typing import Any
 
@@ -37,6 +38,8 @@ class RunTables:
 
     db: Database
     _lock: threading.RLock
+    # Store.transaction: BEGIN IMMEDIATE, waiting out other processes' writes.
+    transaction: Callable[[], AbstractContextManager[Database]]
 
     # -- runs ------------------------------------------------------------------
 
@@ -129,7 +132,7 @@ class RunTables:
         if unchanged_since is not None:
             where += " AND updated_at = ?"
             params.append(unchanged_since)
-        with self._lock, self.db.atomic():
+        with self.transaction():
             cursor = self.db.execute(
                 f"UPDATE runs SET {sets} WHERE {where}",  # noqa: S608 - column names checked above
                 [*row.values(), *params],
@@ -153,7 +156,7 @@ class RunTables:
         ref: str | None = None,
     ) -> bool:
         """Record an event; False when the provider's event `ref` was recorded before."""
-        with self._lock, self.db.atomic():
+        with self.transaction():
             return self._event(run_id, kind, message, data or {}, ref)
 
     def _event(
@@ -192,7 +195,7 @@ class RunTables:
         row["candidate_rules_ok"] = int(evaluation.candidate_rules_ok)
         row["live_rules_ok"] = int(evaluation.live_rules_ok)
         row["created_at"] = evaluation.created_at or now()
-        with self._lock, self.db.atomic():
+        with self.transaction():
             self.db.table("evaluations").upsert(row, pk=("run_id", "prompt_key"))
 
     def evaluations(self, run_id: int) -> list[Evaluation]:

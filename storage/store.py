@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -18,6 +20,7 @@ from storage.clock import now as now
 from storage.migrations import migrations
 from storage.records import (
     ChatTurn,
+    Claim,
     Correction,
     Deployment,
     Prompt,
@@ -27,6 +30,21 @@ from storage.records import (
     Vote,
 )
 from storage.runs import RunTables
+from storage.vote_events import VoteEvent, replay
+
+log = logging.getLogger(__name__)
+
+# How long one statement waits for another process's write lock (SQLite's busy
+# timeout), and how many more times a write that must not be lost tries again
+# after that: `voiceloop curate` and the trainer write beside the bot.
+BUSY_TIMEOUT_SECONDS = 10.0
+WRITE_ATTEMPTS = 4
+
+
+def slack_now() -> str:
+    """Now as a Slack timestamp, for verdicts Slack does not time (a modal submission)."""
+    micros = time.time_ns() // 1000
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
 def prompt_id_for(content: str) -> str:
@@ -42,12 +60,22 @@ class Store(RunTables):
 
     One connection guarded by a lock: Bolt runs listeners on a thread pool, and
     a small team's write rate is far below what one SQLite connection serves.
+    Other processes (the CLI, the trainer) open their own Store on the same
+    file: WAL lets readers and the one writer work side by side, and every
+    write transaction takes the write lock up front (BEGIN IMMEDIATE), waits
+    for it, and tries again rather than fail with "database is locked".
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = str(path)
+        self.busy_timeout = busy_timeout
         try:
-            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+            # Autocommit: transactions start only where this class says BEGIN
+            # IMMEDIATE, never as an implicit deferred BEGIN that fails when it
+            # later needs the write lock.
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, timeout=busy_timeout, isolation_level=None
+            )
         except sqlite3.Error as e:
             raise StorageError(f"cannot open database {self.path}: {e}") from e
         self.db = Database(conn)
@@ -57,7 +85,8 @@ class Store(RunTables):
                 # WAL lets `voiceloop curate` read while the bot writes.
                 self.db.enable_wal()
             self.db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(self.db)
+            with self._lock:
+                _retry_busy(lambda: migrations.apply(self.db), self.path)
         except sqlite3.DatabaseError as e:
             raise StorageError(f"{self.path} is not a usable voiceloop database: {e}") from e
 
@@ -71,10 +100,26 @@ class Store(RunTables):
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """One atomic unit of work on the shared connection: listeners write
-        from a thread pool, so the lock keeps their statements apart."""
-        with self._lock, self.db.atomic():
-            yield self.db
+        """One atomic unit of work: listeners write from a thread pool, so the
+        lock keeps their statements apart; BEGIN IMMEDIATE takes the file's
+        write lock before the first read, so no other process can make this
+        transaction fail halfway. A nested call is a savepoint."""
+        with self._lock:
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            _retry_busy(lambda: self.db.execute("BEGIN IMMEDIATE"), self.path)
+            try:
+                yield self.db
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+            try:
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.conn.rollback()
+                raise
 
     @contextmanager
     def reading(self) -> Iterator[Database]:
@@ -82,31 +127,141 @@ class Store(RunTables):
         with self._lock:
             yield self.db
 
-    # -- delivery de-duplication ---------------------------------------------
-
-    def claim_event(self, key: str) -> bool:
-        """Record a delivery key; True only the first time the key is seen."""
-        with self._lock:
-            cursor = self.db.execute(
-                "INSERT OR IGNORE INTO events (key, received_at) VALUES (?, ?)", [key, now()]
-            )
-            self.db.conn.commit()
-            return cursor.rowcount == 1
+    # -- claims: a message is answered once ------------------------------------
 
     def prune_events(self, older_than: timedelta = timedelta(days=7)) -> int:
-        """Forget delivery keys Slack can no longer retry (it gives up within
-        minutes), so the table stays small on a long-running bot."""
+        """Forget answered claims (and delivery keys from before claims) that
+        Slack can no longer retry (it gives up within minutes), so the tables
+        stay small on a long-running bot."""
         cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="milliseconds")
-        with self._lock:
-            cursor = self.db.execute("DELETE FROM events WHERE received_at < ?", [cutoff])
-            self.db.conn.commit()
-            return cursor.rowcount
+        with self.transaction() as db:
+            pruned = db.execute("DELETE FROM events WHERE received_at < ?", [cutoff]).rowcount
+            pruned += db.execute(
+                "DELETE FROM claims WHERE state = 'answered' AND answered_at < ?", [cutoff]
+            ).rowcount
+        return pruned
+
+    def claim_message(
+        self,
+        channel: str,
+        ts: str,
+        *,
+        worker: str,
+        user: str = "",
+        text: str = "",
+        thread_ts: str | None = None,
+        expires_after: timedelta,
+    ) -> Claim | None:
+        """The claim on this message for `worker`, or None when it is answered
+        or someone else holds a claim younger than `expires_after`.
+
+        A released claim (its work failed) or an expired one (its worker died
+        or hung) is taken over, placeholder and all, so the redo edits the same
+        "Thinking…" message instead of posting a second one.
+        """
+        stamp = now()
+        stale = (datetime.now(UTC) - expires_after).isoformat(timespec="milliseconds")
+        with self.transaction() as db:
+            cursor = db.execute(
+                """
+                INSERT INTO claims
+                    (channel, ts, thread_ts, user, text, state, claimed_by, claimed_at, attempts)
+                VALUES (?, ?, ?, ?, ?, 'claimed', ?, ?, 1)
+                ON CONFLICT (channel, ts) DO UPDATE SET
+                    state = 'claimed', claimed_by = excluded.claimed_by,
+                    claimed_at = excluded.claimed_at, attempts = attempts + 1
+                WHERE state = 'released' OR (state = 'claimed' AND claimed_at <= ?)
+                """,
+                [channel, ts, thread_ts, user, text, worker, stamp, stale],
+            )
+            if cursor.rowcount != 1:
+                return None
+            return self._claim(channel, ts)
+
+    def claim(self, channel: str, ts: str) -> Claim | None:
+        with self.reading():
+            return self._claim(channel, ts)
+
+    def _claim(self, channel: str, ts: str) -> Claim | None:
+        try:
+            return Claim(**self.table("claims").get((channel, ts)))
+        except NotFoundError:
+            return None
+
+    def take_over_claim(self, claim: Claim, worker: str) -> Claim | None:
+        """`worker` takes an unanswered claim as it was read, unless someone
+        changed it since (start-up recovery racing a redelivery)."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                """
+                UPDATE claims SET state = 'claimed', claimed_by = ?, claimed_at = ?,
+                    attempts = attempts + 1
+                WHERE channel = ? AND ts = ? AND state != 'answered'
+                    AND claimed_by = ? AND claimed_at = ?
+                """,
+                [worker, now(), claim.channel, claim.ts, claim.claimed_by, claim.claimed_at],
+            )
+            return self._claim(claim.channel, claim.ts) if cursor.rowcount == 1 else None
+
+    def unanswered_claims(self, *, not_by: str, stale_after: timedelta) -> list[Claim]:
+        """What a crash or a failure left to redo: released claims, claims held
+        by another process (one bot serves a database, so at start-up that one
+        is gone), and claims held longer than `stale_after`; oldest first."""
+        stale = (datetime.now(UTC) - stale_after).isoformat(timespec="milliseconds")
+        with self.reading():
+            rows = self.table("claims").rows_where(
+                "state = 'released'"
+                " OR (state = 'claimed' AND (claimed_by != ? OR claimed_at <= ?))",
+                [not_by, stale],
+                order_by="claimed_at",
+            )
+            return [Claim(**row) for row in rows]
+
+    def placeholders_in(self, channel: str, thread_ts: str) -> set[str]:
+        """The "Thinking…" messages claims in this thread already own."""
+        with self.reading():
+            rows = self.db.execute(
+                "SELECT placeholder_ts FROM claims WHERE channel = ? AND placeholder_ts IS NOT NULL"
+                " AND (ts = ? OR thread_ts = ?)",
+                [channel, thread_ts, thread_ts],
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def set_placeholder(self, channel: str, ts: str, placeholder_ts: str) -> None:
+        """Remember the "Thinking…" message as soon as it is posted, so redone
+        work edits it rather than leaving it behind."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE claims SET placeholder_ts = ? WHERE channel = ? AND ts = ?",
+                [placeholder_ts, channel, ts],
+            )
+
+    def release_claim(self, channel: str, ts: str, worker: str) -> None:
+        """The work failed: a retry, a redelivery or a restart may redo it."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE claims SET state = 'released' "
+                "WHERE channel = ? AND ts = ? AND claimed_by = ? AND state = 'claimed'",
+                [channel, ts, worker],
+            )
+
+    def mark_answered(self, channel: str, ts: str, reply_ts: str, reply: Reply | None) -> None:
+        """Done: the answer is posted; `reply` (None for an apology) is stored
+        in the same transaction, so "answered" always means "stored"."""
+        with self.transaction() as db:
+            if reply is not None:
+                self.save_reply(reply)
+            db.execute(
+                "UPDATE claims SET state = 'answered', reply_ts = ?, answered_at = ? "
+                "WHERE channel = ? AND ts = ?",
+                [reply_ts, now(), channel, ts],
+            )
 
     # -- prompts and deployments ---------------------------------------------
 
     def ensure_prompt(self, content: str, kind: PromptKind) -> Prompt:
         prompt = Prompt(id=prompt_id_for(content), kind=kind, content=content, created_at=now())
-        with self._lock, self.db.atomic():
+        with self.transaction():
             self.table("prompts").insert(_row(prompt), ignore=True)
         return self.prompt(prompt.id)
 
@@ -126,7 +281,7 @@ class Store(RunTables):
         dataset_id: str | None = None,
         restores_id: int | None = None,
     ) -> Deployment:
-        with self._lock, self.db.atomic():
+        with self.transaction():
             table = self.table("deployments")
             table.insert(
                 {
@@ -307,7 +462,7 @@ class Store(RunTables):
         row = _row(reply)
         row["context"] = json.dumps([_row(t) for t in reply.context], ensure_ascii=False)
         row["created_at"] = reply.created_at or now()
-        with self._lock, self.db.atomic():
+        with self.transaction():
             self.table("replies").upsert(row, pk=("channel", "ts"))
 
     def reply(self, channel: str, ts: str) -> Reply | None:
@@ -336,23 +491,84 @@ class Store(RunTables):
 
     # -- votes and corrections ---------------------------------------------------
 
-    def record_vote(self, channel: str, ts: str, user: str, value: int, source: str) -> Vote:
+    def record_vote(
+        self,
+        channel: str,
+        ts: str,
+        user: str,
+        value: int,
+        source: str,
+        *,
+        event_ts: str | None = None,
+    ) -> Vote | None:
+        """Apply a +1/-1 verdict made at Slack's `event_ts` (unset: now);
+        returns the vote that stands afterwards."""
         if value not in (1, -1):
             raise ValueError(f"a vote is +1 or -1, not {value}")
-        vote = Vote(channel, ts, user, value, source, now())
-        with self._lock, self.db.atomic():
-            self.table("votes").upsert(_row(vote), pk=("channel", "ts", "user"))
-        return vote
+        verdict = VoteEvent(source, value, event_ts or slack_now())
+        return self.apply_verdict(channel, ts, user, verdict)
 
-    def remove_vote(self, channel: str, ts: str, user: str, source: str) -> bool:
+    def remove_vote(
+        self, channel: str, ts: str, user: str, source: str, *, event_ts: str | None = None
+    ) -> bool:
         """Remove the user's vote if it came from `source` (a later vote from
-        another reaction or button stays: the latest verdict wins)."""
-        with self._lock, self.db.atomic():
-            cursor = self.db.execute(
-                "DELETE FROM votes WHERE channel = ? AND ts = ? AND user = ? AND source = ?",
-                [channel, ts, user, source],
+        another reaction or button stays: the latest verdict wins); True when
+        no vote stands afterwards."""
+        verdict = VoteEvent(source, None, event_ts or slack_now())
+        return self.apply_verdict(channel, ts, user, verdict) is None
+
+    def apply_verdict(self, channel: str, ts: str, user: str, verdict: VoteEvent) -> Vote | None:
+        """Log the verdict and set the person's vote to the whole log replayed in
+        event order, so concurrent or shuffled deliveries (and Slack's
+        duplicates) end in the same vote."""
+        with self.transaction() as db:
+            logged = [
+                VoteEvent(r["source"], r["value"], r["event_ts"])
+                for r in self.table("vote_events").rows_where(
+                    "channel = ? AND ts = ? AND user = ?", [channel, ts, user]
+                )
+            ]
+            if not logged:
+                # A vote from before the log (or an import) counts as the oldest verdict.
+                for row in self.table("votes").rows_where(
+                    "channel = ? AND ts = ? AND user = ?", [channel, ts, user]
+                ):
+                    logged.append(VoteEvent(row["source"], row["value"], row["event_ts"] or "0"))
+            self.table("vote_events").insert(
+                {
+                    "channel": channel,
+                    "ts": ts,
+                    "user": user,
+                    "source": verdict.source,
+                    "value": verdict.value,
+                    "event_ts": verdict.event_ts,
+                    "received_at": now(),
+                },
+                ignore=True,
             )
-            return cursor.rowcount == 1
+            standing = replay([*logged, verdict])
+            if standing is None:
+                db.execute(
+                    "DELETE FROM votes WHERE channel = ? AND ts = ? AND user = ?",
+                    [channel, ts, user],
+                )
+                return None
+            assert standing.value is not None
+            vote = Vote(channel, ts, user, standing.value, standing.source, now())
+            self.table("votes").upsert(
+                {**_row(vote), "event_ts": standing.event_ts}, pk=("channel", "ts", "user")
+            )
+            return vote
+
+    def forget_voter(self, channel: str, ts: str, user: str) -> None:
+        """Drop everything `user` said about this reply (their reactions turned
+        out not to be ratings: the user is a bot)."""
+        with self.transaction() as db:
+            for table in ("vote_events", "votes"):
+                db.execute(
+                    f"DELETE FROM {table} WHERE channel = ? AND ts = ? AND user = ?",  # noqa: S608
+                    [channel, ts, user],
+                )
 
     def votes(self, channel: str | None = None, ts: str | None = None) -> list[Vote]:
         where, params = _address(channel, ts)
@@ -361,7 +577,7 @@ class Store(RunTables):
 
     def save_correction(self, channel: str, ts: str, user: str, text: str) -> Correction:
         correction = Correction(channel, ts, user, text, now())
-        with self._lock, self.db.atomic():
+        with self.transaction():
             self.table("corrections").upsert(_row(correction), pk=("channel", "ts", "user"))
         return correction
 
@@ -382,7 +598,7 @@ class Store(RunTables):
         """
         new_replies = new_votes = 0
         live: set[tuple[str, str]] = set()
-        with self._lock, self.db.atomic():
+        with self.transaction():
             for reply in replies:
                 found = self.db.execute(
                     "SELECT origin FROM replies WHERE channel = ? AND ts = ?",
@@ -403,6 +619,25 @@ class Store(RunTables):
                     new_votes += found is None
                     self.table("votes").upsert(_row(vote), pk=("channel", "ts", "user"))
         return new_replies, new_votes
+
+
+def _retry_busy(write: Any, path: str) -> Any:
+    """Runs `write`, trying again while another process holds the write lock
+    past the busy timeout; the last failure is raised as a StorageError."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return write()
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            if attempt == WRITE_ATTEMPTS:
+                raise StorageError(
+                    f"{path} stayed locked by another process for too long; "
+                    "try again when the other voiceloop command has finished"
+                ) from e
+            log.warning("%s is busy (%s); trying again", path, e)
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _address(channel: str | None, ts: str | None) -> tuple[str | None, list[str]]:

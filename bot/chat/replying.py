@@ -1,17 +1,27 @@
-"""Answers one Slack message: placeholder, model call, final reply, stored row."""
+"""Answers one Slack message exactly once: claim, placeholder, model call, final reply, stored row.
+
+A message's claim is written before Slack's delivery is acknowledged, and is
+marked answered only once the reply is posted and stored. Work that fails is
+released so Slack's retry, the next maintenance pass or a restart redoes it,
+editing the same "Thinking…" placeholder instead of posting another.
+"""
 
 import logging
+import os
+import socket
+import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.chat.blocks import reply_blocks
 from bot.chat.model import ChatModel, ChatModelError
 from bot.chat.prompting import build_request
-from bot.chat.thread_context import strip_mention, thread_turns
-from storage import Reply, Store
+from bot.chat.thread_context import is_from_bot, strip_mention, thread_turns
+from storage import Claim, Reply, StorageError, Store, ts_order
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +31,10 @@ APOLOGY = (
     "Please try again in a minute; if it keeps happening, let an admin know."
 )
 HISTORY_LIMIT = 200  # messages fetched from a thread; the token budget trims further
+# A message whose work failed this often gets the apology instead of another try.
+MAX_ATTEMPTS = 3
+# Failures that release a claim for a later redo rather than give the apology.
+TRANSIENT = (SlackApiError, SlackClientError, OSError, StorageError)
 
 
 @dataclass(frozen=True)
@@ -45,34 +59,159 @@ class BotIdentity:
     bot_id: str | None
 
 
+def worker_name() -> str:
+    """Names this process in the claims it holds, so a restart knows whose work to finish."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Responder:
-    def __init__(self, store: Store, chat: ChatModel, *, context_tokens: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        chat: ChatModel,
+        *,
+        context_tokens: int,
+        claim_expiry: timedelta,
+        worker: str | None = None,
+    ) -> None:
         self.store = store
         self.chat = chat
         self.context_tokens = context_tokens
+        self.claim_expiry = claim_expiry
+        self.worker = worker or worker_name()
+        # Claims this process is working on now: a redelivery that arrives while
+        # a slow reply is still being written must not start it again, however
+        # old the claim.
+        self._in_flight: set[tuple[str, str]] = set()
+        self._in_flight_lock = threading.Lock()
 
-    def answer(self, client: WebClient, message: Message, bot: BotIdentity) -> Reply | None:
-        """Replies once per message, however often Slack delivers it."""
-        if not self.store.claim_event(f"message:{message.channel}:{message.ts}"):
+    def receive(self, message: Message) -> Claim | None:
+        """Claims the message (before Slack's delivery is acknowledged, so a
+        crash cannot lose it); None when it is answered or being answered."""
+        key = (message.channel, message.ts)
+        with self._in_flight_lock:
+            if key in self._in_flight:
+                return None
+            claim = self.store.claim_message(
+                message.channel,
+                message.ts,
+                worker=self.worker,
+                user=message.user,
+                text=message.text,
+                thread_ts=message.thread_ts,
+                expires_after=self.claim_expiry,
+            )
+            if claim is not None:
+                self._in_flight.add(key)
+            return claim
+
+    def answer(self, client: WebClient, claim: Claim, bot: BotIdentity) -> Reply | None:
+        """Does the claimed work: the reply, or the apology when the model fails."""
+        message = Message(claim.channel, claim.ts, claim.user, claim.text, claim.thread_ts)
+        try:
+            if claim.attempts > MAX_ATTEMPTS:
+                self._give_up(client, claim)
+                return None
+            return self._answer(client, claim, message, bot)
+        except TRANSIENT as e:
+            log.error(
+                "no reply to %s/%s yet (%s); it will be tried again",
+                message.channel,
+                message.ts,
+                _reason(e),
+            )
+            self._release(claim)
             return None
-        placeholder = client.chat_postMessage(
-            channel=message.channel, thread_ts=message.root, text=PLACEHOLDER
-        )
-        reply_ts = str(placeholder["ts"])
+        except Exception:
+            log.exception("no reply to %s/%s", message.channel, message.ts)
+            self._release(claim)
+            raise
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard((claim.channel, claim.ts))
+
+    def recover(self, client: WebClient, bot: BotIdentity) -> int:
+        """Finishes what a crash or a failure left: claims held by another
+        (dead) process, released ones, and ones held too long. Returns how many
+        messages were taken up."""
+        stale = self.claim_expiry
+        taken = 0
+        for left in self.store.unanswered_claims(not_by=self.worker, stale_after=stale):
+            key = (left.channel, left.ts)
+            with self._in_flight_lock:
+                if key in self._in_flight:
+                    continue
+                claim = self.store.take_over_claim(left, self.worker)
+                if claim is None:
+                    continue
+                self._in_flight.add(key)
+            taken += 1
+            log.info("answering %s/%s, left unanswered earlier", claim.channel, claim.ts)
+            self.answer(client, claim, bot)
+        return taken
+
+    def _answer(
+        self, client: WebClient, claim: Claim, message: Message, bot: BotIdentity
+    ) -> Reply | None:
+        reply_ts = claim.placeholder_ts
+        if reply_ts is None and claim.attempts > 1:
+            reply_ts = self._orphan_placeholder(client, message, bot)
+        if reply_ts is None:
+            placeholder = client.chat_postMessage(
+                channel=message.channel, thread_ts=message.root, text=PLACEHOLDER
+            )
+            reply_ts = str(placeholder["ts"])
+        if reply_ts != claim.placeholder_ts:
+            self.store.set_placeholder(message.channel, message.ts, reply_ts)
         try:
             reply = self._generate(client, message, bot, reply_ts)
         except ChatModelError as e:
             log.error("no reply to %s/%s: %s", message.channel, message.ts, e)
             self._replace(client, message.channel, reply_ts, APOLOGY, blocks=None)
+            self.store.mark_answered(message.channel, message.ts, reply_ts, None)
             return None
-        except Exception:
-            # Never leave a "Thinking…" placeholder behind, whatever went wrong.
-            log.exception("no reply to %s/%s", message.channel, message.ts)
-            self._replace(client, message.channel, reply_ts, APOLOGY, blocks=None)
-            raise
         self._replace(client, message.channel, reply_ts, reply.text, reply_blocks(reply.text))
-        self.store.save_reply(reply)
+        self.store.mark_answered(message.channel, message.ts, reply_ts, reply)
         return reply
+
+    def _give_up(self, client: WebClient, claim: Claim) -> None:
+        """After MAX_ATTEMPTS the person gets the apology instead of silence, or
+        a "Thinking…" that never ends."""
+        log.error(
+            "giving up on %s/%s after %d attempts", claim.channel, claim.ts, claim.attempts - 1
+        )
+        if claim.placeholder_ts is not None:
+            self._replace(client, claim.channel, claim.placeholder_ts, APOLOGY, blocks=None)
+            reply_ts = claim.placeholder_ts
+        else:
+            posted = client.chat_postMessage(
+                channel=claim.channel, thread_ts=claim.thread_ts or claim.ts, text=APOLOGY
+            )
+            reply_ts = str(posted["ts"])
+        self.store.mark_answered(claim.channel, claim.ts, reply_ts, None)
+
+    def _release(self, claim: Claim) -> None:
+        try:
+            self.store.release_claim(claim.channel, claim.ts, self.worker)
+        except StorageError as e:
+            # The claim expires instead; the redo only comes later.
+            log.error("could not release the claim on %s/%s: %s", claim.channel, claim.ts, e)
+
+    def _orphan_placeholder(
+        self, client: WebClient, message: Message, bot: BotIdentity
+    ) -> str | None:
+        """A "Thinking…" the crashed attempt posted but had no time to record."""
+        in_use = self.store.placeholders_in(message.channel, message.root)
+        for posted in self._thread(client, message.channel, message.root):
+            ts = str(posted.get("ts") or "")
+            if (
+                posted.get("text") == PLACEHOLDER
+                and is_from_bot(posted, bot.user_id, bot.bot_id)
+                and ts_order(ts) > ts_order(message.ts)
+                and ts not in in_use
+            ):
+                return ts
+        return None
 
     def _generate(
         self, client: WebClient, message: Message, bot: BotIdentity, reply_ts: str
@@ -135,8 +274,12 @@ class Responder:
         text: str,
         blocks: list[dict[str, Any]] | None,
     ) -> None:
-        try:
-            client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-        except SlackApiError as e:
-            log.error("could not update reply %s/%s: %s", channel, ts, e.response["error"])
-            raise
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return f"Slack answered {error.response.status_code}: {error.response.get('error')}"
+    if isinstance(error, StorageError):
+        return str(error)
+    return type(error).__name__

@@ -17,6 +17,8 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         configure_logging(settings.log_level, settings.secrets())
         service = build_service(settings)
+        # Answers what a crash left unanswered, then keeps redoing failed work.
+        service.maintenance.start()
         if settings.slack_app_token is not None:
             serve_socket_mode(service.app, settings.slack_app_token.get_secret_value())
         else:

@@ -16,6 +16,7 @@ from bot.chat.blocks import (
     correction_modal,
     notice_modal,
 )
+from bot.slack_text import slack_id, slack_ts
 from curation import is_real_correction
 from storage import Store
 
@@ -28,10 +29,10 @@ def register(app: App, store: Store) -> None:
     @app.shortcut(SUGGEST_SHORTCUT_ID)
     def on_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        channel = (body.get("channel") or {}).get("id", "")
-        ts = (body.get("message") or {}).get("ts", "")
-        reply = store.reply(channel, ts)
-        if reply is None:
+        channel = slack_id((body.get("channel") or {}).get("id"))
+        ts = slack_ts((body.get("message") or {}).get("ts"))
+        reply = store.reply(channel, ts) if channel and ts else None
+        if channel is None or ts is None or reply is None:
             view = notice_modal(
                 "Not a bot reply",
                 "Corrections can only be suggested for the bot's own replies. "
@@ -58,10 +59,13 @@ def register(app: App, store: Store) -> None:
             return
         try:
             address = json.loads(view.get("private_metadata") or "{}")
-            channel, ts = str(address["channel"]), str(address["ts"])
+            channel, ts = slack_id(address["channel"]), slack_ts(address["ts"])
         except (ValueError, KeyError, TypeError):
+            channel = ts = None
+        user = slack_id((body.get("user") or {}).get("id"))
+        if channel is None or ts is None or user is None:
             ack()
-            log.warning("ignoring a correction whose modal lost its reply address")
+            log.warning("ignoring a correction whose modal lost its reply address or user")
             return
         reply = store.reply(channel, ts)
         if reply is None:
@@ -70,11 +74,11 @@ def register(app: App, store: Store) -> None:
                 errors={CORRECTION_BLOCK_ID: "That reply no longer exists."},
             )
             return
-        ack()
-        user = body["user"]["id"]
+        # Stored before the ack: Slack never submits a modal twice.
         store.save_correction(channel, ts, user, text.strip())
         if is_real_correction(reply.text, text):
             store.record_vote(channel, ts, user, -1, "correction")
+        ack()
         try:
             client.chat_postEphemeral(
                 channel=channel, user=user, thread_ts=reply.thread_ts or ts, text=THANKS

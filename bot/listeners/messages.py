@@ -1,16 +1,24 @@
-"""Mentions, DMs and thread follow-ups become replies."""
+"""Mentions, DMs and thread follow-ups become replies.
+
+The message is claimed in a listener middleware, which Bolt runs before it
+acknowledges the delivery: a crash after the ack cannot lose the message, and
+a failure to claim it answers 500 so Slack delivers it again.
+"""
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.chat.replying import BotIdentity, Message, Responder
+from bot.slack_text import slack_id, slack_ts
 from storage import Store
 
 log = logging.getLogger(__name__)
+
+CLAIM = "voiceloop_claim"  # where the middleware leaves the claim for the listener
 
 
 def register(app: App, responder: Responder, store: Store, channels: Collection[str]) -> None:
@@ -19,41 +27,67 @@ def register(app: App, responder: Responder, store: Store, channels: Collection[
     def answers_in(channel: str, channel_type: str | None) -> bool:
         return channel_type == "im" or not allowed or channel in allowed
 
-    @app.event("app_mention")
-    def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def wanted_mention(event: dict[str, Any], context: BoltContext) -> Message | None:
         message = _message(event)
         if message is None or not answers_in(message.channel, event.get("channel_type")):
-            return
-        responder.answer(client, message, _identity(context))
+            return None
+        return message
 
-    @app.event("message")
-    def on_message(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def wanted_message(event: dict[str, Any], context: BoltContext) -> Message | None:
         if event.get("subtype") or event.get("bot_id") or event.get("user") == context.bot_user_id:
-            return  # edits, joins, other bots and our own posts
+            return None  # edits, joins, other bots and our own posts
         message = _message(event)
         if message is None:
-            return
+            return None
         channel_type = event.get("channel_type")
         if channel_type == "im" or (
             message.thread_ts
             and answers_in(message.channel, channel_type)
             and store.bot_in_thread(message.channel, message.thread_ts)
         ):
-            responder.answer(client, message, _identity(context))
+            return message
+        return None
+
+    def claim_before_ack(
+        wanted: Callable[[dict[str, Any], BoltContext], Message | None],
+    ) -> Callable[..., None]:
+        def middleware(
+            event: dict[str, Any], context: BoltContext, next: Callable[[], Any]
+        ) -> None:
+            message = wanted(event, context)
+            context[CLAIM] = responder.receive(message) if message is not None else None
+            next()
+
+        return middleware
+
+    def answer(client: WebClient, context: BoltContext) -> None:
+        claim = context.get(CLAIM)
+        if claim is not None:
+            responder.answer(client, claim, _identity(context))
+
+    @app.event("app_mention", middleware=[claim_before_ack(wanted_mention)])
+    def on_mention(client: WebClient, context: BoltContext) -> None:
+        answer(client, context)
+
+    @app.event("message", middleware=[claim_before_ack(wanted_message)])
+    def on_message(client: WebClient, context: BoltContext) -> None:
+        answer(client, context)
 
 
 def _message(event: dict[str, Any]) -> Message | None:
-    try:
-        return Message(
-            channel=str(event["channel"]),
-            ts=str(event["ts"]),
-            user=str(event.get("user") or ""),
-            text=str(event.get("text") or ""),
-            thread_ts=event.get("thread_ts"),
-        )
-    except KeyError as e:
-        log.warning("ignoring a message event without %s", e)
+    channel, ts = slack_id(event.get("channel")), slack_ts(event.get("ts"))
+    thread_ts = event.get("thread_ts")
+    if channel is None or ts is None or (thread_ts is not None and slack_ts(thread_ts) is None):
+        log.warning("ignoring a message event without a valid channel and ts")
         return None
+    user = event.get("user")
+    return Message(
+        channel=channel,
+        ts=ts,
+        user=slack_id(user) or "",
+        text=str(event.get("text") or ""),
+        thread_ts=thread_ts,
+    )
 
 
 def _identity(context: BoltContext) -> BotIdentity:

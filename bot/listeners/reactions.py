@@ -1,18 +1,27 @@
-"""Rating reactions on bot replies become votes; removing one removes the vote."""
+"""Rating reactions on bot replies become votes; removing one removes the vote.
+
+The verdict is written in a listener middleware, before Bolt acknowledges the
+event, so an acknowledged vote survives a crash; each verdict carries Slack's
+event_ts, so votes apply in the order people made them whatever order the
+deliveries are processed in. Whether the reactor is a bot needs users.info,
+which is slow, so that check runs after the ack and takes back a bot's vote.
+"""
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_text import reaction_source, reaction_verdict
-from storage import Store
+from bot.slack_text import reaction_source, reaction_verdict, slack_id, slack_ts
+from storage import Store, VoteEvent
 
 log = logging.getLogger(__name__)
+
+RATED = "voiceloop_rated"  # where the middleware leaves (channel, ts, user) for the listener
 
 
 class BotUsers:
@@ -36,41 +45,54 @@ class BotUsers:
             self._known[user] = answer
         return answer
 
+    def known_bot(self, user: str) -> bool:
+        """Whether `user` is already known to be a bot, without asking Slack."""
+        with self._lock:
+            return self._known.get(user, False)
+
 
 def register(app: App, store: Store, good: Collection[str], bad: Collection[str]) -> None:
     bot_users = BotUsers()
 
-    def rated_reply(
-        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> tuple[str, str, str] | None:
-        """(channel, ts, user) when this reaction rates a bot reply, else None."""
+    def verdict_of(
+        event: dict[str, Any], context: BoltContext
+    ) -> tuple[str, str, str, VoteEvent] | None:
+        """(channel, ts, user, verdict) when this reaction rates a bot reply, else None."""
         item = event.get("item") or {}
-        user = event.get("user")
-        if item.get("type") != "message" or not user or user == context.bot_user_id:
+        user = slack_id(event.get("user"))
+        if not isinstance(item, dict) or item.get("type") != "message":
             return None
-        if reaction_verdict(str(event.get("reaction", "")), good, bad) is None:
+        if user is None or user == context.bot_user_id:
             return None
-        channel, ts = str(item.get("channel")), str(item.get("ts"))
-        if store.reply(channel, ts) is None or bot_users.is_bot(client, user):
+        reaction = event.get("reaction")
+        if not isinstance(reaction, str):
             return None
-        event_id = body.get("event_id")
-        if event_id and not store.claim_event(f"event:{event_id}"):
+        value = reaction_verdict(reaction, good, bad)
+        channel, ts = slack_id(item.get("channel")), slack_ts(item.get("ts"))
+        event_ts = slack_ts(event.get("event_ts"))
+        if value is None or channel is None or ts is None or event_ts is None:
             return None
-        return channel, ts, user
+        if store.reply(channel, ts) is None:
+            return None
+        if event.get("type") == "reaction_removed":
+            return channel, ts, user, VoteEvent(reaction_source(reaction), None, event_ts)
+        return channel, ts, user, VoteEvent(reaction_source(reaction), value, event_ts)
 
-    def on_reaction(
-        body: dict[str, Any], event: dict[str, Any], client: WebClient, context: BoltContext
+    def vote_before_ack(
+        event: dict[str, Any], context: BoltContext, next: Callable[[], Any]
     ) -> None:
-        target = rated_reply(body, event, client, context)
-        if target is None:
-            return
-        source = reaction_source(event["reaction"])
-        if event["type"] == "reaction_removed":
-            store.remove_vote(*target, source=source)
-            return
-        verdict = reaction_verdict(event["reaction"], good, bad)
-        assert verdict is not None  # rated_reply only lets rating emoji through
-        store.record_vote(*target, value=verdict, source=source)
+        found = verdict_of(event, context)
+        context[RATED] = None
+        if found is not None and not bot_users.known_bot(found[2]):
+            channel, ts, user, verdict = found
+            store.apply_verdict(channel, ts, user, verdict)
+            context[RATED] = (channel, ts, user)
+        next()
 
-    app.event("reaction_added")(on_reaction)
-    app.event("reaction_removed")(on_reaction)
+    def check_reactor(client: WebClient, context: BoltContext) -> None:
+        rated = context.get(RATED)
+        if rated is not None and bot_users.is_bot(client, rated[2]):
+            store.forget_voter(*rated)
+
+    app.event("reaction_added", middleware=[vote_before_ack])(check_reactor)
+    app.event("reaction_removed", middleware=[vote_before_ack])(check_reactor)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.app import build_service
+from bot.app import Service, build_service
 from bot.server import HttpServer
 from bot.settings import Settings, load_settings
 from storage import Store
@@ -59,6 +59,7 @@ class RunningBot:
     executor: TrackingExecutor
     slack: FakeSlack
     openai: FakeOpenAI
+    service: Service
 
     def send_event(self, event: dict[str, Any], **kwargs: Any) -> sr.Response:
         headers = kwargs.pop("headers", None)
@@ -111,7 +112,7 @@ def running_bot(
     server = HttpServer(service.app, "127.0.0.1", 0, threads=4)
     server.start_in_thread()
     try:
-        yield RunningBot(settings, service.store, server, executor, slack, openai)
+        yield RunningBot(settings, service.store, server, executor, slack, openai, service)
     finally:
         server.stop(timeout=5)
         service.store.close()

@@ -49,6 +49,7 @@ class _Failure:
     status: int
     retry_after: int
     remaining: int
+    skip: int  # calls still answered normally before this failure starts
 
 
 def _ts_key(ts: str) -> tuple[int, int]:
@@ -90,6 +91,7 @@ class FakeSlack(LoopbackServer):
     _users: dict[str, dict[str, Any]]
     _views: dict[str, dict[str, Any]]
     _failures: dict[str, list[_Failure]]
+    _delays: dict[str, float]
     _last_ts: int
     _view_count: int
 
@@ -238,12 +240,24 @@ class FakeSlack(LoopbackServer):
         status: int = 429,
         retry_after: int = 1,
         times: int = 1,
+        after: int = 0,
     ) -> None:
-        """Answer the next `times` calls to `method` with an error (429s carry Retry-After)."""
+        """Answer `times` calls to `method` with an error (429s carry Retry-After),
+        starting after the next `after` calls to it succeed; failures queued for
+        one method apply one after another."""
         with self._cond:
             self._failures.setdefault(method, []).append(
-                _Failure(error, status, retry_after, times)
+                _Failure(error, status, retry_after, times, after)
             )
+
+    def fail_server(self, method: str, times: int = 1, after: int = 0, status: int = 500) -> None:
+        """Answer `times` calls to `method` with a 5xx, as Slack does on a bad minute."""
+        self.fail_next(method, error="internal_error", status=status, times=times, after=after)
+
+    def slow_down(self, method: str, seconds: float) -> None:
+        """Answer every later call to `method` only after `seconds` (0 undoes it)."""
+        with self._cond:
+            self._delays[method] = seconds
 
     # -- request handling (called on server threads) ---------------------------
     def _clear(self) -> None:
@@ -252,6 +266,7 @@ class FakeSlack(LoopbackServer):
         self._users = {}
         self._views = {}
         self._failures = {}
+        self._delays = {}
         self._last_ts = _FIRST_TS_MICROS - _TS_STEP_MICROS
         self._view_count = 0
         self.add_user(BOT_USER_ID, is_bot=True, name=BOT_NAME)
@@ -259,6 +274,10 @@ class FakeSlack(LoopbackServer):
     def _handle(
         self, method: str, params: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self._cond:
+            delay = self._delays.get(method, 0.0)
+        if delay:
+            time.sleep(delay)  # outside the lock: other calls go on meanwhile
         with self._cond:
             self._calls.append(SlackCall(method, params, token))
             self._cond.notify_all()
@@ -287,6 +306,9 @@ class FakeSlack(LoopbackServer):
         if not queue:
             return None
         failure = queue[0]
+        if failure.skip > 0:
+            failure.skip -= 1
+            return None
         failure.remaining -= 1
         if failure.remaining <= 0:
             queue.pop(0)

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 
 import openai
@@ -127,6 +128,28 @@ def test_injected_rate_limit_then_success(slack: FakeSlack, web: WebClient) -> N
     assert e.value.response.headers["Retry-After"] in ("3", ["3"])
     assert web.chat_postMessage(channel="C1", text="hi")["ok"]
     assert len(slack.calls("chat.postMessage")) == 2
+
+
+def test_a_server_error_on_a_chosen_call(slack: FakeSlack, web: WebClient) -> None:
+    slack.fail_server("chat.update", after=1, times=2, status=503)
+    posted = web.chat_postMessage(channel="C1", text="hi")
+    assert web.chat_update(channel="C1", ts=posted["ts"], text="one")["ok"]
+    for _ in range(2):
+        with pytest.raises(SlackApiError) as e:
+            web.chat_update(channel="C1", ts=posted["ts"], text="two")
+        assert e.value.response.status_code == 503
+    assert web.chat_update(channel="C1", ts=posted["ts"], text="three")["ok"]
+    assert slack.message("C1", posted["ts"])["text"] == "three"
+
+
+def test_slow_answers(slack: FakeSlack, web: WebClient) -> None:
+    slack.slow_down("users.info", 0.3)
+    started = time.monotonic()
+    with pytest.raises(SlackApiError):
+        web.users_info(user="U404")
+    assert time.monotonic() - started >= 0.3
+    slack.slow_down("users.info", 0)
+    assert web.auth_test()["ok"]
 
 
 def test_wait_for_sees_calls_from_other_threads(slack: FakeSlack, web: WebClient) -> None:

@@ -40,7 +40,7 @@ EXPECTED = {
         "origin",
         "created_at",
     ],
-    "votes": ["channel", "ts", "user", "value", "source", "updated_at"],
+    "votes": ["channel", "ts", "user", "value", "source", "updated_at", "event_ts"],
     "corrections": ["channel", "ts", "user", "text", "created_at"],
     "events": ["key", "received_at"],
     "datasets": [
@@ -98,6 +98,21 @@ EXPECTED = {
         "created_at",
     ],
     "dataset_replies": ["dataset_id", "channel", "ts", "split"],
+    "claims": [
+        "channel",
+        "ts",
+        "thread_ts",
+        "user",
+        "text",
+        "state",
+        "claimed_by",
+        "claimed_at",
+        "attempts",
+        "placeholder_ts",
+        "reply_ts",
+        "answered_at",
+    ],
+    "vote_events": ["channel", "ts", "user", "source", "value", "event_ts", "received_at"],
 }
 
 
@@ -144,3 +159,20 @@ def test_foreign_keys_are_enforced() -> None:
     store = Store(":memory:")
     with pytest.raises(sqlite3.IntegrityError):
         store.record_vote("C1", "1.0", "U1", 1, "reaction:+1")
+
+
+def test_messages_answered_before_claims_had_a_state_stay_answered() -> None:
+    db = Database(memory=True)
+    migrations.apply(db, stop_before="m008_event_claims")
+    db.table("events").insert_all(
+        [
+            {"key": "message:C1:100.000200", "received_at": "2026-11-30T10:00:00.000+00:00"},
+            {"key": "event:Ev1", "received_at": "2026-11-30T10:00:00.000+00:00"},
+        ]
+    )
+    migrations.apply(db)
+    claims = list(db.table("claims").rows)
+    assert [(c["channel"], c["ts"], c["state"]) for c in claims] == [
+        ("C1", "100.000200", "answered")
+    ]
+    assert [e["key"] for e in db.table("events").rows] == ["event:Ev1"]

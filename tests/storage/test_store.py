@@ -1,6 +1,6 @@
 """Typed reads and writes: idempotent on natural keys, latest vote wins."""
 
-from storage import ChatTurn, Reply, Store
+from storage import ChatTurn, Reply, Store, now
 from tests.storage.rows import ids
 
 
@@ -47,13 +47,6 @@ def test_latest_vote_wins_and_removal_only_undoes_its_own_source() -> None:
     assert store.votes() == []
 
 
-def test_claim_event_is_true_once() -> None:
-    store = Store(":memory:")
-    assert store.claim_event("Ev1")
-    assert not store.claim_event("Ev1")
-    assert store.claim_event("Ev2")
-
-
 def test_prompts_are_content_addressed_and_deployments_append() -> None:
     store = Store(":memory:")
     a = store.ensure_prompt("Be kind.", "voice_guide")
@@ -76,10 +69,9 @@ def test_correction_replaces_the_same_users_earlier_one() -> None:
 
 def test_old_delivery_keys_are_pruned_and_recent_ones_kept() -> None:
     store = Store(":memory:")
-    store.claim_event("recent")
     store.db.execute(
         "INSERT INTO events (key, received_at) VALUES ('old', '2020-01-01T00:00:00.000+00:00')"
     )
+    store.db.execute("INSERT INTO events (key, received_at) VALUES ('recent', ?)", [now()])
     assert store.prune_events() == 1
-    assert not store.claim_event("recent")
-    assert store.claim_event("old")
+    assert [row["key"] for row in store.db.table("events").rows] == ["recent"]

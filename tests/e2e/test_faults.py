@@ -1,0 +1,136 @@
+"""Slack's bad minutes and crashes: every message still gets exactly one reply."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from bot.chat.replying import APOLOGY, PLACEHOLDER
+from storage import Store
+from tests.e2e import slack_requests as sr
+from tests.e2e.harness import RunningBot, running_bot
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.slack_api import BOT_ID, BOT_USER_ID, FakeSlack
+
+
+def bot_posts(bot: RunningBot, channel: str = "C1") -> list[dict[str, object]]:
+    return [m for m in bot.slack.messages(channel) if m.get("bot_id") == BOT_ID]
+
+
+def test_one_server_error_from_post_message_still_gets_one_reply(bot: RunningBot) -> None:
+    bot.slack.fail_server("chat.postMessage")
+    question = sr.mention("<@UBOT> hello")
+    bot.send_event(question)
+    bot.slack.wait_for("chat.update")
+    bot.settle()
+    # Slack retries the delivery too; that changes nothing.
+    bot.send_event(question, headers={"X-Slack-Retry-Num": "1"})
+    bot.settle()
+    [posted] = bot_posts(bot)
+    assert posted["text"] != PLACEHOLDER
+    assert [r.ts for r in bot.store.replies()] == [posted["ts"]]
+    claim = bot.store.claim("C1", question["ts"])
+    assert claim is not None and claim.state == "answered" and claim.reply_ts == posted["ts"]
+
+
+def test_one_server_error_from_the_final_update_leaves_no_placeholder(bot: RunningBot) -> None:
+    bot.slack.fail_server("chat.update")
+    bot.send_event(sr.mention("<@UBOT> hello"))
+    bot.slack.wait_for("chat.update", count=2)
+    bot.settle()
+    [posted] = bot_posts(bot)
+    assert posted["text"] not in (PLACEHOLDER, APOLOGY)
+    [reply] = bot.store.replies()
+    assert reply.ts == posted["ts"] and reply.text == posted["text"]
+    assert len(bot.openai.chat_requests()) == 1
+
+
+def test_a_placeholder_slack_keeps_refusing_is_posted_by_the_next_pass(bot: RunningBot) -> None:
+    bot.slack.fail_server("chat.postMessage", times=3)  # more than the client retries
+    question = sr.mention("<@UBOT> hello")
+    bot.send_event(question)
+    bot.settle()
+    assert bot_posts(bot) == []
+    claim = bot.store.claim("C1", question["ts"])
+    assert claim is not None and claim.state == "released"
+    bot.service.maintenance.run_once()
+    [posted] = bot_posts(bot)
+    assert posted["text"] not in (PLACEHOLDER, APOLOGY)
+    assert [r.ts for r in bot.store.replies()] == [posted["ts"]]
+
+
+def test_an_update_slack_keeps_refusing_is_redone_on_the_same_placeholder(
+    bot: RunningBot,
+) -> None:
+    bot.slack.fail_server("chat.update", times=3)
+    question = sr.mention("<@UBOT> hello")
+    bot.send_event(question)
+    bot.settle()
+    [stuck] = bot_posts(bot)
+    assert stuck["text"] == PLACEHOLDER
+    assert list(bot.store.replies()) == []
+    # Slack's own retry of the delivery (or the next maintenance pass) redoes it.
+    bot.send_event(question, headers={"X-Slack-Retry-Num": "1"})
+    bot.settle()
+    [posted] = bot_posts(bot)
+    assert posted["ts"] == stuck["ts"] and posted["text"] not in (PLACEHOLDER, APOLOGY)
+    assert [r.ts for r in bot.store.replies()] == [posted["ts"]]
+    assert len(bot.slack.calls("chat.postMessage")) == 1
+
+
+def test_a_message_that_keeps_failing_ends_in_the_apology(bot: RunningBot) -> None:
+    bot.slack.fail_server("chat.update", times=3 * 3)
+    question = sr.mention("<@UBOT> hello")
+    bot.send_event(question)
+    bot.settle()
+    for _ in range(2):
+        bot.service.maintenance.run_once()
+    bot.service.maintenance.run_once()  # past the attempts: give up politely
+    [posted] = bot_posts(bot)
+    assert posted["text"] == APOLOGY
+    claim = bot.store.claim("C1", question["ts"])
+    assert claim is not None and claim.state == "answered"
+
+
+def test_start_up_answers_what_a_crashed_process_left(
+    slack: FakeSlack, openai_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    db = tmp_path / "voiceloop.db"
+    crashed = Store(db)
+    first, second = sr.next_ts(), sr.next_ts()
+    for ts, text in [(first, "<@UBOT> first question"), (second, "<@UBOT> and this?")]:
+        slack.add_message("C1", ts, "U1", text, thread_ts=None if ts == first else first)
+        claim = crashed.claim_message(
+            "C1",
+            ts,
+            worker="old:1",
+            user="U1",
+            text=text,
+            thread_ts=None if ts == first else first,
+            expires_after=timedelta(minutes=5),
+        )
+        assert claim is not None
+    # The first claim got as far as recording its placeholder; the second
+    # crashed right after posting one, before it could record it.
+    placeholders = [sr.next_ts(), sr.next_ts()]
+    for ts in placeholders:
+        slack.add_message("C1", ts, BOT_USER_ID, PLACEHOLDER, thread_ts=first, bot_id=BOT_ID)
+    crashed.set_placeholder("C1", first, placeholders[0])
+    crashed.close()
+    with running_bot(slack, openai_fake, db) as bot:
+        bot.service.maintenance.run_once()
+        texts = {m["ts"]: m["text"] for m in bot_posts(bot)}
+        assert set(texts) == set(placeholders)
+        assert PLACEHOLDER not in texts.values()
+        assert {r.ts for r in bot.store.replies()} == set(placeholders)
+        assert slack.calls("chat.postMessage") == []
+        for ts in (first, second):
+            claim = bot.store.claim("C1", ts)
+            assert claim is not None and claim.state == "answered"
+
+
+def test_a_dict_as_channel_is_refused_not_stored(bot: RunningBot) -> None:
+    event = sr.mention("<@UBOT> hello")
+    event["channel"] = {"a": 1}
+    assert bot.send_event(event).status == 200
+    bot.settle()
+    assert bot.slack.calls("chat.postMessage") == []
+    assert bot.store.db.table("claims").count == 0
