@@ -32,9 +32,8 @@ METHOD_SCOPES = {
         "mpim:history",
     },
     "users_info": {"users:read"},
-    "auth_test": set(),  # needs no scope: it checks the token itself
+    "auth_test": set(),  # voiceloop doctor and start-up; it checks the token itself
     "views_open": set(),
-    "auth_test": set(),  # voiceloop doctor; needs no scope
 }
 
 
