@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.chat.model import ChatModel
 from bot.chat.replying import Responder
+from bot.example_brand import example_brand_use
 from bot.listeners import corrections, feedback, messages, reactions, retrain
 from bot.maintenance import Maintenance
 from bot.settings import Settings, SettingsError
@@ -100,7 +101,8 @@ def build_service(
     feedback.register(app, store)
     corrections.register(app, store)
     lifecycle = Lifecycle(store, lifecycle_config, backend, endpoints)
-    retrain.register(app, lifecycle, settings.admins)
+    brand = example_brand_use(settings)
+    retrain.register(app, lifecycle, settings.admins, brand.notice() if brand else None)
     maintenance = Maintenance(responder, store, client, every=settings.maintenance_seconds)
     return Service(
         app=app, store=store, lifecycle=lifecycle, responder=responder, maintenance=maintenance

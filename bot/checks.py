@@ -232,6 +232,13 @@ def _trainer(settings: Settings) -> Iterator[Check]:
     unknown = unknown_base_model(settings.base_model, "VOICELOOP_BASE_MODEL")
     if unknown:
         yield Check("Base model", "warn", unknown, needed_to_serve=False)
+    try:
+        # serve builds the training backend at start-up, so a trainer it
+        # cannot build stops serve too.
+        settings.trainer_config()
+    except SettingsError as e:
+        yield Check("Trainer", "fail", str(e), "set VOICELOOP_TRAINER=openai")
+        return
     if not settings.openai_api_key and not settings.openai_base_url:
         return
     client = _openai_client(settings)

@@ -10,6 +10,8 @@ def register(app: typer.Typer) -> None:
         # Imported here: Slack and OpenAI clients take a second to load, which
         # every other command (and --help) should not pay for.
         from bot.app import build_service
+        from bot.cli.warnings import note
+        from bot.example_brand import example_brand_use
         from bot.logs import configure_logging
         from bot.server import serve_http, serve_socket_mode
         from bot.settings import load_settings
@@ -17,6 +19,9 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
         configure_logging(settings.log_level, settings.secrets())
         service = build_service(settings)
+        brand = example_brand_use(settings)
+        if brand:
+            note(brand.notice())
         # Answers what a crash left unanswered, then keeps redoing failed work.
         service.maintenance.start()
         if settings.slack_app_token is not None:

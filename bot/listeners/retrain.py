@@ -11,7 +11,10 @@ from curation import BuildResult, CurationError, Lifecycle, RetrainRunningError
 log = logging.getLogger(__name__)
 
 
-def register(app: App, lifecycle: Lifecycle, admins: Collection[str]) -> None:
+def register(
+    app: App, lifecycle: Lifecycle, admins: Collection[str], example_brand: str | None = None
+) -> None:
+    """`example_brand`: a line saying the team still uses the example brand, or None."""
     allowed = set(admins)
 
     @app.command("/retrain")
@@ -34,7 +37,10 @@ def register(app: App, lifecycle: Lifecycle, admins: Collection[str]) -> None:
             respond(text=":x: /retrain failed unexpectedly; the details are in the bot's log.")
             raise
         log.info("/retrain by %s: dataset %s", user, result.version.id if result.version else None)
-        respond(text=summary(result))
+        notice = (
+            f"\n• :warning: {example_brand[:1].upper()}{example_brand[1:]}" if example_brand else ""
+        )
+        respond(text=summary(result) + notice)
 
 
 def summary(result: BuildResult) -> str:

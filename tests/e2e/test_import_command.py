@@ -19,13 +19,16 @@ from tests.bot.export.test_reader import (
 VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
 
 
-def run_import(tmp_path: Path, *args: str, authors: str = BOT) -> subprocess.CompletedProcess[str]:
+def run_import(
+    tmp_path: Path, *args: str, authors: str = BOT, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "VOICELOOP_"))
     }
     env["VOICELOOP_DB"] = str(tmp_path / "voiceloop.db")
     env["VOICELOOP_IMPORT_AUTHORS"] = authors
     env["COLUMNS"] = "200"  # keep rich from wrapping the paths the tests look for
+    env.update(extra_env)
     return subprocess.run(
         [*VOICELOOP, "import", *args],
         env=env,
@@ -162,7 +165,13 @@ def test_an_unknown_author_gets_the_ids_that_posted_and_a_name_gets_its_id(
     assert "users.json lists every bot" not in out
 
 
-def test_progress_stays_out_of_redirected_output(tmp_path: Path) -> None:
-    result = run_import(tmp_path, str(write_zip(tmp_path / "export.zip", history())))
-    assert result.returncode == 0
-    assert "Reading day files" not in result.stdout + result.stderr
+def test_progress_is_drawn_on_stderr_and_only_in_a_terminal(tmp_path: Path) -> None:
+    path = str(write_zip(tmp_path / "export.zip", history()))
+    redirected = run_import(tmp_path, path)
+    assert redirected.returncode == 0
+    assert "Reading day files" not in redirected.stdout + redirected.stderr
+    # rich takes TTY_COMPATIBLE=1 to mean a terminal, as if both streams were one.
+    in_terminal = run_import(tmp_path, path, TTY_COMPATIBLE="1")
+    assert in_terminal.returncode == 0
+    assert "Reading day files" in in_terminal.stderr
+    assert "Reading day files" not in in_terminal.stdout

@@ -104,5 +104,7 @@ def test_serve_answers_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 0, stderr
     assert "shutting down" in stderr
+    # No voice guide or short prompt of its own: serve says whose voice it speaks in.
+    assert "note: using the example brand (Fernleaf Outdoor Co. / Brightside)" in stderr
     assert "Traceback" not in stderr
     assert BOT_TOKEN not in stderr and OPENAI_KEY not in stderr

@@ -204,3 +204,18 @@ def test_init_without_flags_outside_a_terminal_names_the_missing_flag(
     monkeypatch.setattr(sys, "stdin", open(__file__, encoding="utf-8"))  # noqa: SIM115
     assert run(monkeypatch, "init", "--bot-name", "Pim") == 2
     assert capsys.readouterr().err.startswith("voiceloop: --brand is missing: pass it")
+
+
+def test_a_trainer_serve_cannot_build_fails_the_doctor(
+    team_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    openai_fake: FakeOpenAI,
+) -> None:
+    with FakeSlack(bot_token=BOT_TOKEN) as slack:
+        init_with_tokens(monkeypatch, team_folder, slack, openai_fake)
+        monkeypatch.setenv("VOICELOOP_TRAINER", "local")
+        capsys.readouterr()
+        assert run(monkeypatch, "doctor") == 1
+    out = capsys.readouterr().out
+    assert "✗ Trainer: VOICELOOP_TRAINER=local: the self-hosted backend is not in this build" in out
