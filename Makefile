@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: install run test lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The CLI lives in .venv/bin: `source .venv/bin/activate` puts it on PATH.
+install: $(STAMP)
+	@echo "voiceloop is installed in $(VENV); run: source $(VENV)/bin/activate"
 
 run: $(STAMP)
 	$(BIN)/voiceloop serve

@@ -1,5 +1,7 @@
 """`voiceloop doctor`: checks everything `serve` needs, each with ✓ or ✗ and what to do."""
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -26,7 +28,13 @@ def register(app: typer.Typer) -> None:
                 console, "fail", "Settings", str(e), "fix that variable in .env or the environment"
             )
             raise typer.Exit(1) from None
-        _show(console, "pass", "Settings", "loaded")
+        env_file = Path(".env")
+        source = (
+            f"from {env_file.resolve()} and the environment"
+            if env_file.is_file()
+            else ("from the environment (no .env in this folder)")
+        )
+        _show(console, "pass", "Settings", f"loaded {source}")
         # Imported here: the Slack and OpenAI clients are slow to load, and only
         # serve and doctor need them.
         from bot.checks import run_checks
