@@ -4,8 +4,6 @@ from itertools import islice
 
 import py3langid
 
-from curation.dataset.words import ascii_words
-
 # Too few words to judge: "Yep, on it." reads as several languages.
 MIN_WORDS = 6
 
@@ -49,23 +47,15 @@ _ENGLISH_MARKER_BYTES = frozenset(word.encode("ascii") for word in _ENGLISH_MARK
 
 
 def detected_language(
-    text: str,
-    expected: str,
-    *,
-    words: list[str] | None = None,
-    ascii_runs: list[bytes] | None = None,
+    text: str, expected: str, words: list[str], ascii_runs: list[bytes] | None
 ) -> str | None:
     """The language code the reply is in when it is clearly not `expected`;
-    None when it is `expected` or too short to tell. `words` (text.split())
-    and `ascii_runs` (curation.dataset.words.ascii_words of an ASCII text) may be
-    given where they were made already."""
-    if words is None:
-        words = text.split()
+    None when it is `expected` or too short to tell. `words` is text.split()
+    and `ascii_runs` curation.dataset.words.ascii_words(text) of an ASCII
+    text (None for any other), both made already for the style checks."""
     if len(words) < MIN_WORDS:
         return None
-    if expected == "en" and text.isascii():
-        if ascii_runs is None:
-            ascii_runs = ascii_words(text)
+    if expected == "en" and ascii_runs is not None:
         # The second marker, looked for in C and no further than it.
         markers = filter(_ENGLISH_MARKER_BYTES.__contains__, ascii_runs)
         if next(islice(markers, 1, None), None) is not None:

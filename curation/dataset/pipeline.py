@@ -14,7 +14,6 @@ from curation.dataset.base_models import MIN_TRAINING_EXAMPLES, BaseModelFacts, 
 from curation.dataset.cost import TrainingEstimate, estimate_training
 from curation.dataset.dedup import deduplicate
 from curation.dataset.examples import Example, LabeledReply, Rejection
-from curation.dataset.gc_pause import collector_paused
 from curation.dataset.labels import LabelPolicy
 from curation.dataset.preferences import PreferencePair, preference_pairs
 from curation.dataset.rules import CurationRules
@@ -112,13 +111,7 @@ def curate(
     replies: Iterable[LabeledReply], config: CurationConfig, progress: Progress | None = None
 ) -> CuratedDataset:
     """`progress`, when given, hears (stage, done, total) as the work goes on."""
-    with collector_paused():
-        return _curate(replies, config, progress or _quiet)
-
-
-def _curate(
-    replies: Iterable[LabeledReply], config: CurationConfig, report: Progress
-) -> CuratedDataset:
+    report = progress or _quiet
     replies = replies if isinstance(replies, Sequence) else list(replies)
     model = base_model_facts(config.base_model, config.rules.limits.max_example_tokens)
     screen = ReplyScreen(

@@ -88,7 +88,8 @@ class StyleChecker:
         self._allowed = None if allowed is None else {_emoji_key(e) for e in allowed}
 
     def violations(self, text: str, ascii_runs: list[bytes] | None = None) -> list[Violation]:
-        """`ascii_runs`, when given, is ascii_words(text) of an ASCII `text`."""
+        """`ascii_runs`, when given, is ascii_words(text) of an ASCII `text`:
+        screening makes them anyway, for dropping repeats."""
         found: list[Violation] = []
         fmt = self.format
         body = text.strip()
@@ -140,11 +141,10 @@ class StyleChecker:
                     Violation("banned_phrase", "says " + ", ".join(f'"{h}"' for h in hits))
                 )
         if fmt.language is not None:
-            other = (
-                detected_language(prose, fmt.language, words=words, ascii_runs=runs)
-                if prose is body
-                else detected_language(prose, fmt.language)
-            )
+            if prose is not body:
+                words = prose.split()
+                runs = ascii_words(prose) if prose.isascii() else None
+            other = detected_language(prose, fmt.language, words, runs)
             if other is not None:
                 found.append(Violation("language", f"reads as '{other}', not '{fmt.language}'"))
         lowered = body.lower() if self._patterns else ""
