@@ -67,10 +67,12 @@ def register(app: typer.Typer) -> None:
             bad_emoji=frozenset(settings.bad_emoji),
         )
         console = Console(highlight=False)
-        with open_export(path) as files:
+        with open_export(path, total=settings.import_max_bytes) as files:
             layout = export_layout(files, str(path))
             with _day_file_bar(layout.day_files) as advance:
-                report = read_export(files, layout, policy, advance)
+                report = read_export(
+                    files, layout, policy, advance, max_messages=settings.import_max_messages
+                )
         if report.day_files == 0:
             print_problems(console, report)
             raise UserFacingError(

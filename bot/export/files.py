@@ -1,18 +1,33 @@
-"""Reading a Slack export's files from a .zip or an unpacked folder, safely and within limits."""
+"""Reading a Slack export's files from a .zip or an unpacked folder, safely and within limits.
 
-import json
+Nothing outside the export is read: links that leave it, devices, FIFOs and
+sockets are refused with a line each. Nothing is read whole: files are
+streamed through a parser that builds one array item at a time, each file has
+a size cap, and the export as a whole has a budget of bytes read (or inflated,
+for a zip), so neither a zip bomb nor a huge day file can exhaust memory.
+"""
+
+import os
+import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
+
+import ijson
 
 from bot.errors import UserFacingError
 
 # A day file of a busy channel is a few MB; a member that inflates past this is
 # a zip bomb or not an export, and reading it would exhaust memory.
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
+MAX_TOTAL_BYTES = 2 * 1024**3
+# Slack's messages nest blocks a dozen levels at most; deeper is not an export,
+# and a parser that follows it costs memory by the square of the depth.
+MAX_DEPTH = 64
 _CHUNK = 1024 * 1024
 # Lists at the top, one folder of day files per conversation, and one more level
 # for a folder that was zipped with its parent: nothing deeper is an export's.
@@ -27,11 +42,19 @@ class MalformedFileError(Exception):
     """One file of the export cannot be used; the import reports it and goes on."""
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A member that was not read, and why."""
+
+    name: str
+    reason: str
+
+
 class ExportFiles(Protocol):
     """The files of one export, named by POSIX paths relative to its root."""
 
-    # Members refused because their names point outside the export.
-    refused: list[str]
+    # Members refused because they point outside the export or are not files.
+    refused: list[Refusal]
 
     def names(self) -> list[str]: ...
 
@@ -39,52 +62,153 @@ class ExportFiles(Protocol):
         """The path people see in the report."""
         ...
 
-    def read(self, name: str) -> bytes: ...
+    def open(self, name: str) -> AbstractContextManager["Readable"]:
+        """The member's bytes, within its cap and the export's budget."""
+        ...
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1) -> bytes: ...
+
+
+class _Budget:
+    """Bytes the whole export may still read; past it the import stops."""
+
+    def __init__(self, total: int, source: str) -> None:
+        self.total = total
+        self.left = total
+        self.source = source
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise ExportError(
+                f"{self.source} holds more than {self.total:,} bytes in all; nothing was "
+                "imported. Export fewer channels or a shorter date range, or raise "
+                "VOICELOOP_IMPORT_MAX_BYTES"
+            )
+
+
+class _Capped:
+    """A file-like reader that counts what it hands out against the member's
+    cap and the export's budget."""
+
+    def __init__(self, raw: IO[bytes], limit: int, budget: _Budget, too_big: str) -> None:
+        self.raw = raw
+        self.limit = limit
+        self.budget = budget
+        self.too_big = too_big
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data = self.raw.read(_CHUNK if size is None or size < 0 else min(size, _CHUNK))
+        except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, OSError) as e:
+            raise MalformedFileError(f"cannot be unpacked ({e}); skipped") from e
+        self.count += len(data)
+        if self.count > self.limit:
+            raise MalformedFileError(f"{self.too_big} {self.limit:,} bytes; skipped")
+        self.budget.spend(len(data))
+        return data
 
 
 class FolderExport:
-    def __init__(self, root: Path, limit: int) -> None:
+    def __init__(self, root: Path, limit: int, budget: _Budget) -> None:
         self.root = root
+        self.real_root = root.resolve()
         self.limit = limit
-        self.refused: list[str] = []
+        self.budget = budget
+        self.refused: list[Refusal] = []
+        self._sizes: dict[str, int] | None = None
 
     def names(self) -> list[str]:
-        try:
-            return _files_under(self.root, "", _DEPTH)
-        except OSError as e:
-            raise ExportError(
-                f"cannot list the files in {self.root} ({e.strerror or type(e).__name__}); "
-                "check its permissions"
-            ) from e
+        if self._sizes is None:
+            try:
+                self._sizes = dict(self._files_under(self.root, "", _DEPTH))
+            except OSError as e:
+                raise ExportError(
+                    f"cannot list the files in {self.root} ({e.strerror or type(e).__name__}); "
+                    "check its permissions"
+                ) from e
+            total = sum(self._sizes.values())
+            if total > self.budget.total:
+                self.budget.spend(total)
+        return sorted(self._sizes)
 
     def display(self, name: str) -> str:
         return str(self.root / name)
 
-    def read(self, name: str) -> bytes:
+    @contextmanager
+    def open(self, name: str) -> Iterator[Readable]:
+        path = self.root / name
         try:
-            with (self.root / name).open("rb") as f:
-                data = f.read(self.limit + 1)
+            # O_NONBLOCK: a FIFO swapped in after listing must not hang the open.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as e:
             raise MalformedFileError(f"unreadable ({e.strerror or type(e).__name__})") from e
-        if len(data) > self.limit:
-            raise MalformedFileError(f"larger than {self.limit:,} bytes; skipped")
-        return data
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode) or not self._inside(path):
+                raise MalformedFileError("not a regular file inside the export; refused")
+            yield _Capped(f, self.limit, self.budget, "larger than")
+
+    def _inside(self, path: Path) -> bool:
+        return path.resolve().is_relative_to(self.real_root)
+
+    def _files_under(self, folder: Path, prefix: str, depth: int) -> list[tuple[str, int]]:
+        found = []
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            name = prefix + entry.name
+            path = Path(entry.path)
+            if entry.is_symlink() and not self._inside(path):
+                self.refused.append(Refusal(name, "a link that leaves the export; refused"))
+                continue
+            try:
+                info = path.stat()
+            except OSError as e:
+                self.refused.append(
+                    Refusal(name, f"unreadable ({e.strerror or type(e).__name__}); refused")
+                )
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                if depth > 1:
+                    found += self._files_under(path, f"{name}/", depth - 1)
+            elif stat.S_ISREG(info.st_mode):
+                found.append((name, info.st_size))
+            else:
+                self.refused.append(
+                    Refusal(name, "not a regular file (a device, FIFO or socket); refused")
+                )
+        return found
 
 
 class ZipExport:
-    def __init__(self, path: Path, archive: zipfile.ZipFile, limit: int) -> None:
+    def __init__(self, path: Path, archive: zipfile.ZipFile, limit: int, budget: _Budget) -> None:
         self.path = path
         self.archive = archive
         self.limit = limit
-        self.refused: list[str] = []
+        self.budget = budget
+        self.refused: list[Refusal] = []
         self._members: dict[str, zipfile.ZipInfo] = {}
         for info in archive.infolist():
             if info.is_dir():
                 continue
             if not is_safe_member(info.filename):
-                self.refused.append(info.filename)
+                self.refused.append(
+                    Refusal(info.filename, "member name leaves the export; refused")
+                )
+                continue
+            # Unix zips keep the file type in the high bits; many writers leave it out.
+            kind = stat.S_IFMT(info.external_attr >> 16)
+            if kind and kind != stat.S_IFREG:
+                self.refused.append(Refusal(info.filename, "a link, not a file; refused"))
                 continue
             self._members[info.filename] = info
+        # The directory's sizes are the archive's own claim: a bomb that admits
+        # its size is refused before anything inflates; one that lies is
+        # stopped by the count as it inflates.
+        declared = sum(info.file_size for info in self._members.values())
+        if declared > budget.total:
+            budget.spend(declared)
 
     def names(self) -> list[str]:
         return sorted(self._members)
@@ -92,32 +216,14 @@ class ZipExport:
     def display(self, name: str) -> str:
         return f"{self.path}:{name}"
 
-    def read(self, name: str) -> bytes:
-        # The sizes in the zip's directory are the archive's own claim; count
-        # what actually inflates instead.
-        chunks, total = [], 0
+    @contextmanager
+    def open(self, name: str) -> Iterator[Readable]:
         try:
-            with self.archive.open(self._members[name]) as member:
-                while chunk := member.read(_CHUNK):
-                    total += len(chunk)
-                    if total > self.limit:
-                        raise MalformedFileError(
-                            f"inflates to more than {self.limit:,} bytes; skipped"
-                        )
-                    chunks.append(chunk)
+            member = self.archive.open(self._members[name])
         except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, OSError) as e:
             raise MalformedFileError(f"cannot be unpacked ({e}); skipped") from e
-        return b"".join(chunks)
-
-
-def _files_under(folder: Path, prefix: str, depth: int) -> list[str]:
-    found = []
-    for entry in sorted(folder.iterdir()):
-        if entry.is_file():
-            found.append(prefix + entry.name)
-        elif entry.is_dir() and depth > 1:
-            found += _files_under(entry, f"{prefix}{entry.name}/", depth - 1)
-    return found
+        with member:
+            yield _Capped(member, self.limit, self.budget, "inflates to more than")
 
 
 def is_safe_member(name: str) -> bool:
@@ -129,16 +235,24 @@ def is_safe_member(name: str) -> bool:
 
 
 @contextmanager
-def open_export(path: Path, limit: int = MAX_MEMBER_BYTES) -> Iterator[ExportFiles]:
-    """The export at `path`, a .zip read in place (never unpacked to disk) or a folder."""
+def open_export(
+    path: Path, limit: int = MAX_MEMBER_BYTES, total: int = MAX_TOTAL_BYTES
+) -> Iterator[ExportFiles]:
+    """The export at `path`, a .zip read in place (never unpacked to disk) or a
+    folder; `limit` caps one file, `total` everything read."""
     if not path.exists():
         raise ExportError(
             f"{path} does not exist; pass the .zip from Slack's export page "
             "or the folder it was unpacked into"
         )
+    budget = _Budget(total, str(path))
     if path.is_dir():
-        yield FolderExport(path, limit)
+        yield FolderExport(path, limit, budget)
         return
+    if not path.is_file():
+        raise ExportError(
+            f"{path} is not a file or a folder; pass the .zip from Slack's export page"
+        )
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -147,16 +261,66 @@ def open_export(path: Path, limit: int = MAX_MEMBER_BYTES) -> Iterator[ExportFil
             "pass the .zip from Slack's export page or the folder it was unpacked into"
         ) from e
     with archive:
-        yield ZipExport(path, archive, limit)
+        yield ZipExport(path, archive, limit, budget)
 
 
-def read_json(files: ExportFiles, name: str) -> Any:
-    """The parsed JSON document, or MalformedFileError saying why not."""
-    data = files.read(name)
-    try:
-        return json.loads(data)
-    except json.JSONDecodeError as e:
-        raise MalformedFileError(f"not valid JSON (line {e.lineno}, column {e.colno})") from e
-    except (ValueError, RecursionError) as e:
-        # Also UnicodeDecodeError, and integers longer than Python converts.
-        raise MalformedFileError(f"not valid JSON ({type(e).__name__})") from e
+def json_items(files: ExportFiles, name: str) -> Generator[Any, None, None]:
+    """The items of the JSON array in `name`, parsed one at a time; raises
+    MalformedFileError saying why when the file is no such array."""
+    with files.open(name) as stream:
+        try:
+            yield from _array_items(ijson.basic_parse(stream, use_float=True))
+        except ijson.JSONError as e:
+            raise MalformedFileError(f"not valid JSON ({_first_line(e)})") from e
+        except (ValueError, UnicodeDecodeError) as e:
+            raise MalformedFileError(f"not valid JSON ({type(e).__name__})") from e
+
+
+_KINDS = {
+    "start_map": "dict",
+    "string": "str",
+    "number": "number",
+    "boolean": "bool",
+    "null": "null",
+}
+
+
+def _array_items(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
+    """Builds each top-level array item from parser events, iteratively and
+    no deeper than MAX_DEPTH."""
+    first = next(events, None)
+    if first is None:
+        raise MalformedFileError("not valid JSON (empty file)")
+    if first[0] != "start_array":
+        for _ in events:
+            pass  # a broken document says so, before its kind is named
+        raise MalformedFileError(f"a JSON {_KINDS.get(first[0], first[0])}, not a list")
+    stack: list[Any] = []
+    keys: list[str] = []
+    for event, value in events:
+        if event == "map_key":
+            keys[-1] = value
+            continue
+        if event in ("start_map", "start_array"):
+            if len(stack) >= MAX_DEPTH:
+                raise MalformedFileError(f"nested deeper than {MAX_DEPTH} levels; skipped")
+            stack.append({} if event == "start_map" else [])
+            keys.append("")
+            continue
+        if event in ("end_map", "end_array"):
+            if not stack:
+                break  # the end of the top-level array
+            value = stack.pop()
+            keys.pop()
+        if not stack:
+            yield value
+        elif isinstance(stack[-1], list):
+            stack[-1].append(value)
+        else:
+            stack[-1][keys[-1]] = value
+    for _ in events:
+        pass  # trailing garbage is a parse error
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

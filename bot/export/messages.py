@@ -86,12 +86,10 @@ class DayMessages:
     authored: int = 0  # messages by an import author, whatever became of them
 
 
-def parse_day(path: str, day: date, data: Any, policy: ImportPolicy) -> DayMessages:
-    """One day file's messages; bad messages are skipped and reported by index."""
+def parse_day(path: str, day: date, data: Iterable[Any], policy: ImportPolicy) -> DayMessages:
+    """One day file's messages, from its JSON array's items as they are parsed;
+    bad messages are skipped and reported by index."""
     parsed = DayMessages()
-    if not isinstance(data, list):
-        parsed.problems.append(Problem(path, f"a JSON {type(data).__name__}, not a list"))
-        return parsed
     for index, raw in enumerate(data):
         parsed.seen += 1
         message, reason = _message(raw, day, policy)

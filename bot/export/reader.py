@@ -1,13 +1,14 @@
 """Reading a whole Slack export into replies, votes and a report of everything skipped."""
 
+import itertools
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from bot.export.files import ExportError, ExportFiles, MalformedFileError, read_json
+from bot.export.files import ExportError, ExportFiles, MalformedFileError, json_items
 from bot.export.messages import (
     ExportMessage,
     ImportPolicy,
@@ -26,6 +27,10 @@ CONVERSATION_LISTS = {
     "dms.json": "id",
 }
 _DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
+# Every message read is kept until the import writes; past this many the rest
+# of the export is skipped, so a file of millions of tiny messages cannot
+# exhaust memory.
+MAX_MESSAGES = 5_000_000
 _LISTS_NAMED = "channels.json (or groups.json, dms.json, mpims.json)"
 
 
@@ -80,11 +85,8 @@ def export_layout(files: ExportFiles, source: str) -> ExportLayout:
     """The conversations and users of the export at `source`; ExportError when it is
     not a Slack export at all."""
     layout = ExportLayout()
-    layout.problems += [
-        Problem(files.display(name), "member name leaves the export; refused")
-        for name in files.refused
-    ]
     names = files.names()
+    layout.problems += [Problem(files.display(r.name), r.reason) for r in files.refused]
     root = _root(names)
     if root is None:
         raise ExportError(
@@ -130,8 +132,10 @@ def read_export(
     layout: ExportLayout,
     policy: ImportPolicy,
     advance: Callable[[], None] = lambda: None,
+    max_messages: int = MAX_MESSAGES,
 ) -> ExportReport:
-    """Every conversation's replies and votes; `advance` is called once per day file."""
+    """Every conversation's replies and votes, reading at most `max_messages`
+    messages; `advance` is called once per day file."""
     policy = layout.policy(policy)
     report = ExportReport(listed_day_files=layout.day_files, problems=list(layout.problems))
     for conversation in layout.conversations:
@@ -139,15 +143,32 @@ def read_export(
         read_any = False
         for day, name in conversation.days:
             path = files.display(name)
+            left = max_messages - report.messages
+            if left <= 0:
+                advance()  # the problem was reported where the limit was reached
+                continue
+            items = json_items(files, name)
             try:
-                data = read_json(files, name)
+                # One message past what is left tells a cut file from a whole one.
+                parsed = parse_day(path, day, itertools.islice(items, left + 1), policy)
             except MalformedFileError as e:
                 report.problems.append(Problem(path, str(e)))
                 advance()
                 continue
-            parsed = parse_day(path, day, data, policy)
-            read_any = read_any or isinstance(data, list)
-            report.day_files += isinstance(data, list)
+            finally:
+                items.close()
+            if parsed.seen > left:
+                parsed.seen = left
+                report.problems.append(
+                    Problem(
+                        path,
+                        f"the export holds more than {max_messages:,} messages; the rest of "
+                        "this file and the files after it were skipped "
+                        "(raise VOICELOOP_IMPORT_MAX_MESSAGES to read them)",
+                    )
+                )
+            read_any = True
+            report.day_files += 1
             report.messages += parsed.seen
             report.skipped += parsed.skipped
             report.problems += parsed.problems
@@ -242,14 +263,26 @@ def _read_users(files: ExportFiles, name: str, names: list[str], layout: ExportL
             layout.bot_users[bot_id] = user_id
 
 
-def _json_list(files: ExportFiles, name: str, problems: list[Problem]) -> list[Any] | None:
+def _json_list(files: ExportFiles, name: str, problems: list[Problem]) -> Iterator[Any] | None:
+    """The list's entries as they are parsed; a list that turns out broken part
+    way is reported, and the entries before the break still count."""
     path = files.display(name)
+    entries = json_items(files, name)
     try:
-        data = read_json(files, name)
+        first = next(entries, _END)
     except MalformedFileError as e:
         problems.append(Problem(path, str(e)))
         return None
-    if not isinstance(data, list):
-        problems.append(Problem(path, f"a JSON {type(data).__name__}, not a list"))
-        return None
-    return data
+
+    def rest() -> Iterator[Any]:
+        try:
+            if first is not _END:
+                yield first
+                yield from entries
+        except MalformedFileError as e:
+            problems.append(Problem(path, f"{e}; the entries after it were skipped"))
+
+    return rest()
+
+
+_END = object()
