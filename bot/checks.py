@@ -244,6 +244,15 @@ def _trainer(settings: Settings) -> Iterator[Check]:
     client = _openai_client(settings)
     try:
         client.fine_tuning.jobs.list(limit=1)
+    except openai.NotFoundError:
+        # An OpenAI-compatible server (vLLM, Ollama) serves chat, not fine-tuning.
+        yield Check(
+            "Fine-tuning",
+            "fail",
+            f"the server at {settings.openai_base_url or 'OpenAI'} has no fine-tuning API",
+            "VOICELOOP_TRAINER=openai trains through OpenAI's API; chat can still use this server",
+            needed_to_serve=False,
+        )
     except openai.OpenAIError as e:
         yield Check(
             "Fine-tuning",

@@ -1,6 +1,7 @@
 """A team's first run: `voiceloop init` in an empty folder, then `voiceloop doctor`
 against the fake Slack and OpenAI servers."""
 
+import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,3 +220,35 @@ def test_a_trainer_serve_cannot_build_fails_the_doctor(
         assert run(monkeypatch, "doctor") == 1
     out = capsys.readouterr().out
     assert "✗ Trainer: VOICELOOP_TRAINER=local: the self-hosted backend is not in this build" in out
+
+
+def test_a_chat_only_server_is_told_apart_from_a_refused_organisation(
+    team_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    openai_fake: FakeOpenAI,
+) -> None:
+    openai_fake.fail_always(404, path="/v1/fine_tuning/jobs")
+    with FakeSlack(bot_token=BOT_TOKEN) as slack:
+        init_with_tokens(monkeypatch, team_folder, slack, openai_fake)
+        capsys.readouterr()
+        assert run(monkeypatch, "doctor") == 0
+    out = capsys.readouterr().out
+    assert f"✗ Fine-tuning: the server at {openai_fake.base_url} has no fine-tuning API" in out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_init_asks_in_a_terminal_for_what_the_flags_do_not_give(
+    team_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", _Terminal("Acme Kites\nPim\nteam\n"))
+    assert run(monkeypatch, "init") == 0
+    out = capsys.readouterr().out
+    assert "Brand or company name" in out and "Folder for the files [.]" in out
+    env = (team_folder / "team" / ".env").read_text(encoding="utf-8")
+    assert 'VOICELOOP_SHORT_PROMPT="You are Pim, the assistant for Acme Kites.' in env
+    assert "cd team && voiceloop doctor" in out
