@@ -34,6 +34,7 @@ check: lint typecheck test
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/curate.py
+	$(BIN)/python bench/prompt_tokens.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -23,7 +23,7 @@ class PromptTokens:
     def describe(self) -> str:
         text = (
             f"System prompt per reply: {self.before:,} → {self.after:,} tokens "
-            f"({self.reduction:.0%} fewer)"
+            f"({self.reduction:.1%} fewer)"
         )
         if self.total_before is not None and self.total_after is not None:
             text += f"; whole prompt {self.total_before:,.0f} → {self.total_after:,.0f} tokens"

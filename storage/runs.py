@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import fields
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -61,27 +62,18 @@ class RunTables:
         }
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
-        with self._lock:
-            # BEGIN IMMEDIATE: another process (the CLI, a second bot) may be
-            # starting a run too; a deferred transaction would read first and
-            # then fail to upgrade instead of waiting its turn.
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+        try:
+            with self.transaction():
                 cursor = self.db.execute(
                     f"INSERT INTO runs ({columns}) VALUES ({marks})",  # noqa: S608 - fixed names
                     list(row.values()),
                 )
                 run_id = int(cursor.lastrowid or 0)
                 self._event(run_id, "status", "preparing", {"by": requested_by})
-            except sqlite3.IntegrityError as e:
-                self.db.conn.rollback()
-                if "runs_one_in_flight" in str(e):
-                    raise RunInFlightError(self.run_in_flight()) from None
-                raise
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            self.db.conn.commit()
+        except sqlite3.IntegrityError as e:
+            if "runs_one_in_flight" in str(e):
+                raise RunInFlightError(self.run_in_flight()) from None
+            raise
         found = self.run(run_id)
         assert found is not None
         return found
@@ -123,9 +115,8 @@ class RunTables:
         if unknown:
             raise ValueError(f"not a run column: {', '.join(sorted(unknown))}")
         row = {k: json.dumps(v) if k in _JSON_COLUMNS else v for k, v in changes.items()}
-        row["updated_at"] = now()
-        sets = ", ".join(f"[{k}] = ?" for k in row)
-        where, params = "id = ?", [str(run_id)]
+        where = "id = ?"
+        params: list[object] = [run_id]
         if expect is not None:
             where += f" AND status IN ({', '.join('?' for _ in expect)})"
             params += list(expect)
@@ -133,6 +124,13 @@ class RunTables:
             where += " AND updated_at = ?"
             params.append(unchanged_since)
         with self.transaction():
+            found = self.db.execute("SELECT updated_at FROM runs WHERE id = ?", [run_id]).fetchone()
+            if found is None:
+                return None
+            # Strictly later than before, even within one millisecond, so
+            # `unchanged_since` always tells one write from the next.
+            row["updated_at"] = _later(now(), found[0])
+            sets = ", ".join(f"[{k}] = ?" for k in row)
             cursor = self.db.execute(
                 f"UPDATE runs SET {sets} WHERE {where}",  # noqa: S608 - column names checked above
                 [*row.values(), *params],
@@ -202,6 +200,13 @@ class RunTables:
         with self._lock:
             rows = list(self.db.table("evaluations").rows_where("run_id = ?", [run_id]))
         return [_evaluation(r) for r in rows]
+
+
+def _later(stamp: str, previous: str) -> str:
+    if stamp > previous:
+        return stamp
+    after = datetime.fromisoformat(previous) + timedelta(milliseconds=1)
+    return after.isoformat(timespec="milliseconds")
 
 
 def _run(row: dict[str, Any]) -> TrainingRun:

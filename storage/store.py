@@ -312,7 +312,7 @@ class Store(RunTables):
         and the deployment row is appended in one transaction, and only from
         `evaluating` or `held` (None when another caller promoted it first).
         `model` is the name the serving side answers to."""
-        with self._lock, self.db.atomic():
+        with self.transaction():
             run = self.update_run(
                 run_id,
                 expect=("evaluating", "held"),
@@ -349,7 +349,7 @@ class Store(RunTables):
     def rollback(self, note: str) -> Deployment | None:
         """Append a row restoring the previous deployment (None when there is
         none); history is never deleted."""
-        with self._lock, self.db.atomic():
+        with self.transaction():
             target = self.rollback_target()
             if target is None:
                 return None
@@ -379,7 +379,7 @@ class Store(RunTables):
             for split, keys in replies.items()
             for key in keys
         ]
-        with self._lock, self.db.atomic():
+        with self.transaction():
             self.table("dataset_replies").insert_all(rows, ignore=True, batch_size=1000)
 
     def dataset_reply_keys(self, dataset_id: str) -> set[str]:

@@ -1,5 +1,6 @@
 """A store with rated replies, the fake OpenAI, and a Lifecycle wired to both."""
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -27,7 +28,57 @@ BASE_MODEL = "gpt-4.1-mini-2025-04-14"
 CHAT_MODEL = "gpt-5-mini"
 SHORT_PROMPT = "You are Brightside, Fernleaf's assistant."
 VOICE_GUIDE = "Fernleaf's voice: warm, plain, outdoorsy. " * 60
-Side = Literal["candidate", "live", "tie"]
+# "first": a judge with position bias, always picking reply A.
+Side = Literal["candidate", "live", "tie", "first"]
+
+
+WORDS = [
+    "ridge",
+    "cedar",
+    "fern",
+    "bluff",
+    "creek",
+    "otter",
+    "shell",
+    "water",
+    "lamp",
+    "socks",
+    "map",
+    "sunscreen",
+    "tarp",
+    "stove",
+    "canyon",
+    "meadow",
+    "alpine",
+    "ferry",
+    "kayak",
+    "paddle",
+    "summit",
+    "lantern",
+    "compass",
+    "blister",
+    "cocoa",
+    "granola",
+    "marmot",
+    "heron",
+    "willow",
+    "basalt",
+    "glacier",
+    "drizzle",
+    "breeze",
+    "ember",
+    "pebble",
+    "thistle",
+    "juniper",
+    "aspen",
+]
+
+
+def question(i: int) -> str:
+    """Questions unlike each other, so dedup neither drops nor links them."""
+    digest = hashlib.sha256(str(i).encode()).digest()
+    words = " ".join(WORDS[b % len(WORDS)] for b in digest[:6])
+    return f"Quick one ({i}): {words}?"
 
 
 def seed_ratings(store: Store, n: int = 40, *, start: int = 0) -> None:
@@ -39,7 +90,7 @@ def seed_ratings(store: Store, n: int = 40, *, start: int = 0) -> None:
                 channel="C1",
                 ts=ts,
                 text=distinct(i),
-                question=f"What should I bring for trip {i}?",
+                question=question(i),
                 created_at=f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000+00:00",
             )
         )
@@ -54,8 +105,8 @@ def answer_as(prefer: Side) -> Callable[[dict[str, Any]], str]:
             text = request["messages"][-1]["content"]
             a = re.search(r"Reply A:\n(\w+)", text)
             first = a.group(1) if a else ""
-            if prefer == "tie":
-                winner = "tie"
+            if prefer in ("tie", "first"):
+                winner = "tie" if prefer == "tie" else "A"
             else:
                 winner = "A" if (first == "Candidate") == (prefer == "candidate") else "B"
             return json.dumps({"winner": winner, "reason": f"{prefer} fits the voice better"})
@@ -72,19 +123,23 @@ def make_lifecycle(
     datasets: Path,
     *,
     clock: Callable[[], datetime] | None = None,
+    dpo_min_pairs: int = 50,
+    short_prompt: str = SHORT_PROMPT,
     **overrides: Any,
 ) -> Lifecycle:
     endpoints = Endpoints(Endpoint(fake.base_url, DEFAULT_API_KEY), max_retries=0, timeout=10)
     config = LifecycleConfig(
         curation=CurationConfig(
-            system_prompt=SHORT_PROMPT, base_model=BASE_MODEL, validation_share=0.3
+            system_prompt=short_prompt, base_model=BASE_MODEL, validation_share=0.3
         ),
         dataset_dir=datasets,
         gate=GateConfig(judge_model=CHAT_MODEL, voice_guide=VOICE_GUIDE),
         poll_seconds=0.001,
     )
     config = replace(config, **overrides)
-    backend = build_backend(OpenAITrainerConfig(base_model=BASE_MODEL), endpoints)
+    backend = build_backend(
+        OpenAITrainerConfig(base_model=BASE_MODEL, dpo_min_pairs=dpo_min_pairs), endpoints
+    )
     if clock is None:
         return Lifecycle(store, config, backend, endpoints)
     return Lifecycle(store, config, backend, endpoints, clock=clock)

@@ -2,12 +2,13 @@
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from curation import Lifecycle, LifecycleError
-from storage import RunInFlightError, Store
+from storage import RunInFlightError, Store, dataset_version
 from tests.curation.lifecycle_harness import (
     BASE_MODEL,
     CHAT_MODEL,
@@ -19,7 +20,18 @@ from tests.curation.lifecycle_harness import (
     seed_ratings,
     started,
 )
-from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.openai_api import DEFAULT_API_KEY, FakeOpenAI
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -116,3 +128,254 @@ def test_rollback_appends_a_row_restoring_the_previous_deployment(
     assert len(store.deployments()) == 3
     with pytest.raises(LifecycleError, match="no earlier deployment"):
         lifecycle.rollback("U1")
+
+
+def test_a_failed_job_fails_the_run_with_the_providers_message(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.fail_jobs("Training file has 3 examples with invalid roles.")
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    updates = drive(lifecycle)
+
+    failed = store.run(run.id)
+    assert failed is not None and failed.status == "failed"
+    assert failed.error is not None and "3 examples with invalid roles" in failed.error
+    assert updates[-1].kind == "failed" and "live model is unchanged" in updates[-1].text
+    live = store.live_deployment()
+    assert live is not None and live.origin == "config"
+
+
+def test_a_refused_job_fails_the_run_and_says_how_to_train_locally(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.refuse_jobs("This organization does not have access to fine-tuning.")
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    (update,) = drive(lifecycle)
+
+    assert update.kind == "failed"
+    assert "HTTP 403, This organization does not have access to fine-tuning" in update.text
+    assert "VOICELOOP_TRAINER=local" in update.text
+    assert fake.jobs() == []
+    assert store.run(run.id).status == "failed"  # type: ignore[union-attr]
+    assert DEFAULT_API_KEY not in update.text
+
+
+def test_a_restart_mid_job_resumes_and_promotes_once(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.hold_jobs(3)
+    first = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(first)
+    first.advance()  # submitted
+    first.advance()  # queued
+    assert store.run(run.id).status == "running"  # type: ignore[union-attr]
+    store.close()  # the bot is killed
+
+    reopened = Store(tmp_path / "voiceloop.db")
+    again = make_lifecycle(reopened, fake, tmp_path / "datasets")
+    updates = drive(again)
+    assert [u.kind for u in updates].count("promoted") == 1
+    assert len(fake.jobs()) == 1
+    assert [d.origin for d in reopened.deployments()] == ["promotion", "config"]
+    # Events the fake returned again after the restart were recorded once.
+    refs = [e.ref for e in reopened.run_events(run.id) if e.ref]
+    assert len(refs) == len(set(refs))
+    reopened.close()
+
+
+def test_a_crash_after_the_job_was_created_adopts_that_job(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    dataset = dataset_version(store, run.dataset_id)
+    assert dataset is not None
+    # The job reached OpenAI, then the process died before recording it.
+    lifecycle.backend.trainer.submit(run, dataset)
+    assert store.run(run.id).job_id is None  # type: ignore[union-attr]
+
+    drive(lifecycle)
+    assert len(fake.jobs()) == 1
+    assert store.run(run.id).status == "promoted"  # type: ignore[union-attr]
+
+
+def test_a_judge_preferring_live_holds_the_run_and_promote_anyway_works(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.reply_with(answer_as("live"))
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    updates = drive(lifecycle)
+
+    held = store.run(run.id)
+    assert held is not None and held.status == "held" and held.decision == "hold"
+    assert held.win_rate == 0.0
+    assert updates[-1].kind == "held" and "promote it anyway" in updates[-1].text
+    assert store.live_deployment().origin == "config"  # type: ignore[union-attr]
+    evaluations = store.evaluations(run.id)
+    assert evaluations and all(e.outcome == "loss" for e in evaluations)
+    assert all(e.verdict_ab.winner == "B" and e.verdict_ba.winner == "A" for e in evaluations)
+
+    deployment = lifecycle.promote_anyway(run.id, "U9")
+    assert deployment.run_id == run.id and deployment.model == held.trained_model
+    assert "promoted anyway by U9" in (deployment.note or "")
+    with pytest.raises(LifecycleError, match="only a held run"):
+        lifecycle.promote_anyway(run.id, "U9")
+
+
+def test_a_judge_that_flips_with_the_order_counts_ties(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.reply_with(answer_as("first"))
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    drive(lifecycle)
+
+    judged = store.run(run.id)
+    assert judged is not None
+    assert judged.flip_rate == 1.0 and judged.win_rate == 0.5
+    # 0.5 reaches the default threshold of 0.5 and the rules pass alike.
+    assert judged.status == "promoted"
+
+
+def test_moderation_drops_flagged_examples_and_counts_them(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.flag_words("trip 3", "trip 4")
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    drive(lifecycle)
+
+    notes = [e for e in store.run_events(run.id) if e.data.get("flagged")]
+    assert notes and notes[0].data["flagged"] == 2
+    uploaded = b"".join(
+        fake.file_bytes(f["id"]) for f in fake.files() if f["purpose"] == "fine-tune"
+    )
+    assert b"trip 3," not in uploaded and b"trip 5," in uploaded
+
+
+def test_a_moderation_outage_fails_the_run_before_anything_is_uploaded(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.fail_always(503, path="/v1/moderations")
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    (update,) = drive(lifecycle)
+
+    assert update.kind == "failed" and "moderation check" in update.text
+    assert "nothing was uploaded" in update.text
+    assert fake.files() == [] and fake.jobs() == []
+    assert store.run(run.id).status == "failed"  # type: ignore[union-attr]
+
+
+def test_a_429_storm_while_polling_backs_off_and_the_run_carries_on(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets", clock=clock, poll_seconds=30)
+    run = started(lifecycle)
+    lifecycle.advance()  # submitted
+    fake.fail_always(429, path=f"/v1/fine_tuning/jobs/{fake.jobs()[0]['id']}")
+    (first,) = lifecycle.advance()
+    assert "HTTP 429" in first.text and "trying again in 60 s" in first.text
+    assert lifecycle.advance() == []  # waits: not due yet
+    clock.tick(seconds=61)
+    assert lifecycle.advance() == []  # the second failure in a row is not announced again
+    backoffs = [e for e in store.run_events(run.id) if e.kind == "log" and "429" in e.message]
+    assert [e.data["failures"] for e in backoffs] == [1, 2]
+    assert "120 s" in backoffs[-1].message
+
+    fake.recover()
+    clock.tick(seconds=121)
+    drive(lifecycle)
+    assert store.run(run.id).status == "promoted"  # type: ignore[union-attr]
+
+
+def test_a_run_past_the_job_timeout_fails_and_its_job_is_cancelled(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.hold_jobs(100)
+    clock = FakeClock()
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets", clock=clock, job_timeout_hours=2)
+    run = started(lifecycle)
+    lifecycle.advance()
+    lifecycle.advance()
+    clock.tick(seconds=2 * 3600 + 1)
+    (update,) = lifecycle.advance()
+
+    assert update.kind == "failed" and "VOICELOOP_JOB_TIMEOUT_HOURS" in update.text
+    assert fake.jobs()[0]["status"] == "cancelled"
+    assert store.live_deployment().origin == "config"  # type: ignore[union-attr]
+    assert store.run(run.id).status == "failed"  # type: ignore[union-attr]
+
+
+def test_enough_preference_pairs_train_with_dpo(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    for i in range(12):
+        store.save_correction(
+            "C1", f"{1000 + i}.000100", "U2", f"Bring {i + 2} liters of water and a map, friend."
+        )
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets", dpo_min_pairs=5)
+    run = started(lifecycle)
+    drive(lifecycle)
+
+    (job,) = fake.jobs()
+    assert job["method"]["type"] == "dpo"
+    names = [f["filename"] for f in fake.files() if f["purpose"] == "fine-tune"]
+    assert names[0] == "dpo_train.jsonl"
+    assert store.run(run.id).status == "promoted"  # type: ignore[union-attr]
+
+
+def test_cancel_stops_the_job_and_the_run(store: Store, fake: FakeOpenAI, tmp_path: Path) -> None:
+    fake.hold_jobs(10)
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    lifecycle.advance()
+    cancelled = lifecycle.cancel(run.id, "U1")
+    assert cancelled.status == "cancelled"
+    assert fake.jobs()[0]["status"] == "cancelled"
+    assert lifecycle.advance() == []
+    with pytest.raises(LifecycleError, match="not in flight"):
+        lifecycle.cancel(run.id, "U1")
+
+
+def test_due_wants_enough_new_kept_examples_since_the_last_trained_dataset(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets", min_new_examples=10)
+    assert lifecycle.due()  # 40 rated replies, nothing trained yet
+    started(lifecycle)
+    assert not lifecycle.due()  # a run is in flight
+    drive(lifecycle)
+    assert not lifecycle.due()  # nothing new since
+    seed_ratings(store, 5, start=100)
+    assert not lifecycle.due()
+    seed_ratings(store, 5, start=200)
+    assert lifecycle.due()
+
+
+def test_status_shows_the_live_deployment_the_run_in_flight_and_warnings(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.hold_jobs(5)
+    fake.set_shutdown_date(CHAT_MODEL, "2027-03-01")
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    lifecycle.advance()
+    lifecycle.advance()
+    status = lifecycle.status()
+    assert status.in_flight is not None and status.in_flight.id == run.id
+    assert status.events and status.events[-1].run_id == run.id
+    assert any("2027-01-06" in w for w in status.warnings)
+    assert any(f"live model {CHAT_MODEL} shuts down on 2027-03-01" in w for w in status.warnings)
+    assert any(f"base model {BASE_MODEL} shuts down on 2027-01-14" in w for w in status.warnings)
+    assert status.prompt_tokens is None
+
+    drive(lifecycle)
+    status = lifecycle.status()
+    assert status.in_flight is None and status.last_run is not None
+    assert status.last_evaluation is not None and status.last_evaluation.prompts > 0
+    assert status.prompt_tokens is not None and status.prompt_tokens.reduction > 0.95
