@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCAL_STAMP := $(VENV)/.local-installed
+# The CPU build: the tests train a tiny model on the CPU, and any other torch would
+# pull a multi-GB CUDA build. Override for a GPU machine: make TORCH=torch ...
+TORCH ?= torch==2.13.0
 
 .PHONY: install run test lint typecheck check bench clean
 
@@ -16,17 +20,24 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 	@echo "voiceloop is installed in $(VENV); run: source $(VENV)/bin/activate"
 
+# The `local` extra (torch, transformers, peft, trl, ...): the tests and the type
+# check cover the self-hosted trainer, so they install it; `make run` does not.
+$(LOCAL_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/pip install --quiet -e '.[dev,local]'
+	touch $(LOCAL_STAMP)
+
 run: $(STAMP)
 	$(BIN)/voiceloop serve
 
-test: $(STAMP)
+test: $(LOCAL_STAMP)
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: $(LOCAL_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(LOCAL_STAMP)
 	$(BIN)/mypy
 
 check: lint typecheck test
