@@ -36,10 +36,35 @@ SHAPES = {
 }
 SYSTEM = "You are Brightside, the assistant for Fernleaf Outdoor Co. Answer in Fernleaf's voice."
 _TOPICS = ["tents", "boots", "returns", "hours", "rain shells", "stoves", "maps", "trail food"]
-_WORDS = (
-    "pack layers water headlamp trail map ridge creek camp stove socks boots wool rain "
-    "shell tent footprint stakes cedar fern bluff otter mill loop summit dawn dusk"
-).split()
+_WORDS = [
+    "pack",
+    "layers",
+    "water",
+    "headlamp",
+    "trail",
+    "map",
+    "ridge",
+    "creek",
+    "camp",
+    "stove",
+    "socks",
+    "boots",
+    "wool",
+    "rain",
+    "shell",
+    "tent",
+    "footprint",
+    "stakes",
+    "cedar",
+    "fern",
+    "bluff",
+    "otter",
+    "mill",
+    "loop",
+    "summit",
+    "dawn",
+    "dusk",
+]
 
 
 def sentence(rng: random.Random, words: int) -> str:
@@ -213,9 +238,11 @@ def report(results: dict[str, list[dict[str, float]]], shape: str, device: str, 
     for name, figures in best.items():
         print(f"{name:12} {figures['tokens_per_second']:>10.0f} {figures['peak_memory_mb']:>10.0f}")
     ours, plain = best["voiceloop"], best["plain TRL"]
+    speed = ours["tokens_per_second"] / plain["tokens_per_second"]
+    memory = ours["peak_memory_mb"] / plain["peak_memory_mb"]
     print(
-        f"ratio voiceloop / plain TRL: tokens/s {ours['tokens_per_second'] / plain['tokens_per_second']:.3f}, "
-        f"peak memory {ours['peak_memory_mb'] / plain['peak_memory_mb']:.3f} (target: tokens/s ≥ 0.90)"
+        f"ratio voiceloop / plain TRL: tokens/s {speed:.3f}, peak memory {memory:.3f} "
+        "(target: tokens/s ≥ 0.90)"
     )
 
 

@@ -11,15 +11,19 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import UserFacingError
 from curation import (
+    DEFAULT_LOCAL_TOKENS_PER_SECOND,
     CurationConfig,
     Endpoint,
     Endpoints,
     GateConfig,
     LabelPolicy,
     LifecycleConfig,
+    LocalTrainerConfig,
+    LoraHyperparameters,
     OpenAITrainerConfig,
     TrainerConfig,
     load_rules,
+    missing_local_extra,
 )
 
 DEFAULT_GOOD_EMOJI = ("+1", "thumbsup", "white_check_mark", "heart", "star", "100")
@@ -129,11 +133,47 @@ class Settings(BaseSettings):
     retrain_min_new_examples: int = Field(50, ge=1)
     """New kept examples needed since the last trained dataset before a scheduled run."""
     dpo_min_pairs: int = Field(50, ge=1)
-    """Preference pairs from which OpenAI training uses DPO instead of supervised fine-tuning."""
+    """Preference pairs from which training uses DPO (OpenAI: instead of SFT; local: after it)."""
     training_seed: int = 42
     """Seed of each fine-tuning job, so a rerun on the same data trains the same way."""
     eval_max_prompts: int = Field(100, ge=1)
     """Most held-out prompts the gate judges per run (four model calls each)."""
+
+    # -- Self-hosted training (VOICELOOP_TRAINER=local; README, Self-hosted training)
+    local_base_model: str | None = None
+    """Open-weight base model for local training: a local folder or a Hugging Face hub id."""
+    models_dir: Path = Path("models")
+    """Where local runs write their adapter, logs and metadata (one folder per run)."""
+    serve_base_url: str | None = None
+    """OpenAI-compatible server (vLLM) that serves the base model and loads the adapters."""
+    serve_api_key: SecretStr | None = None
+    """API key of that server (vLLM's --api-key); unset: none."""
+    accelerate_config: Path | None = None
+    """accelerate config file: local training runs under `accelerate launch` (more GPUs)."""
+    local_tokens_per_second: float = Field(DEFAULT_LOCAL_TOKENS_PER_SECOND, gt=0)
+    """Training throughput the GPU-time estimate assumes; set it from your own runs' logs."""
+    lora_rank: int = Field(16, ge=1, le=1024)
+    """LoRA rank (r); the vLLM server needs --max-lora-rank at least this."""
+    lora_alpha: int = Field(32, ge=1)
+    """LoRA alpha (the adapter's scale is alpha / rank)."""
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    """Dropout on the LoRA layers."""
+    lora_target_modules: CommaList = ["all-linear"]
+    """Modules LoRA adapts: `all-linear`, or names such as q_proj,k_proj,v_proj,o_proj."""
+    lora_learning_rate: float = Field(2e-4, gt=0)
+    """Learning rate of supervised LoRA training."""
+    lora_epochs: int | None = Field(None, ge=1, le=50)
+    """Epochs of local training; unset: the dataset version's epochs."""
+    lora_batch_size: int = Field(4, ge=1)
+    """Examples per GPU per step."""
+    lora_gradient_accumulation: int = Field(2, ge=1)
+    """Steps whose gradients add up per optimizer step (effective batch: batch × this × GPUs)."""
+    lora_max_seq_length: int = Field(2048, ge=64)
+    """Longest tokenized example; longer ones are cut at the end."""
+    dpo_beta: float = Field(0.1, gt=0)
+    """DPO's beta: how far preference training may move from the supervised adapter."""
+    dpo_learning_rate: float = Field(5e-6, gt=0)
+    """Learning rate of local DPO training."""
 
     # -- Storage and serving -----------------------------------------------------
     db: Path = Field(Path("voiceloop.db"), validation_alias=AliasChoices("VOICELOOP_DB"))
@@ -159,7 +199,13 @@ class Settings(BaseSettings):
     """Most messages read from one export; the rest is skipped and reported."""
 
     @field_validator(
-        "channels", "good_emoji", "bad_emoji", "admins", "import_authors", mode="before"
+        "channels",
+        "good_emoji",
+        "bad_emoji",
+        "admins",
+        "import_authors",
+        "lora_target_modules",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -188,6 +234,7 @@ class Settings(BaseSettings):
             self.slack_signing_secret,
             self.slack_app_token,
             self.openai_api_key,
+            self.serve_api_key,
         ]
         return [v.get_secret_value() for v in values if v and v.get_secret_value()]
 
@@ -219,12 +266,19 @@ class Settings(BaseSettings):
             raise SettingsError(f"VOICELOOP_VOICE_GUIDE: {self.voice_guide} is empty")
         return text
 
+    @property
+    def training_base_model(self) -> str:
+        """What the next run trains: the open-weight model when training locally."""
+        if self.trainer == "local" and self.local_base_model:
+            return self.local_base_model
+        return self.base_model
+
     def curation_config(self) -> CurationConfig:
         """Curation's values (shared by `voiceloop curate` and /retrain); reads
         the rules file, so a broken one stops the command that needs it."""
         return CurationConfig(
             system_prompt=self.short_prompt,
-            base_model=self.base_model,
+            base_model=self.training_base_model,
             rules=load_rules(self.curation_rules),
             policy=LabelPolicy(self.good_threshold, self.contested_share),
             validation_share=self.validation_share,
@@ -234,22 +288,62 @@ class Settings(BaseSettings):
     def endpoints(self) -> Endpoints:
         """The OpenAI-compatible servers the flow talks to (chat, judge, trainer)."""
         key = self.openai_api_key.get_secret_value() if self.openai_api_key else None
+        serve_key = self.serve_api_key.get_secret_value() if self.serve_api_key else None
+        serving = (Endpoint(self.serve_base_url, serve_key),) if self.serve_base_url else ()
         return Endpoints(
             Endpoint(self.openai_base_url, key),
+            serving,
             max_retries=self.openai_max_retries,
             timeout=self.openai_timeout,
         )
 
     def trainer_config(self) -> TrainerConfig:
         if self.trainer == "local":
-            raise SettingsError(
-                "VOICELOOP_TRAINER=local: the self-hosted backend is not in this build yet; "
-                "use VOICELOOP_TRAINER=openai"
-            )
+            return self.local_trainer_config()
         return OpenAITrainerConfig(
             base_model=self.base_model,
             dpo_min_pairs=self.dpo_min_pairs,
             seed=self.training_seed,
+        )
+
+    def local_trainer_config(self) -> LocalTrainerConfig:
+        missing = missing_local_extra()
+        if missing:
+            raise SettingsError(
+                f"VOICELOOP_TRAINER=local needs the local extra ({', '.join(missing)} not "
+                "installed): pip install 'voiceloop[local]'"
+            )
+        absent = [
+            name
+            for name, value in (
+                ("VOICELOOP_LOCAL_BASE_MODEL", self.local_base_model),
+                ("VOICELOOP_SERVE_BASE_URL", self.serve_base_url),
+            )
+            if not value
+        ]
+        if absent or self.local_base_model is None or self.serve_base_url is None:
+            raise SettingsError(f"VOICELOOP_TRAINER=local needs {' and '.join(absent)}")
+        return LocalTrainerConfig(
+            base_model=self.local_base_model,
+            models_dir=self.models_dir,
+            hyperparameters=LoraHyperparameters(
+                rank=self.lora_rank,
+                alpha=self.lora_alpha,
+                dropout=self.lora_dropout,
+                target_modules=tuple(self.lora_target_modules),
+                learning_rate=self.lora_learning_rate,
+                epochs=self.lora_epochs,
+                batch_size=self.lora_batch_size,
+                gradient_accumulation=self.lora_gradient_accumulation,
+                max_seq_length=self.lora_max_seq_length,
+                dpo_min_pairs=self.dpo_min_pairs,
+                dpo_beta=self.dpo_beta,
+                dpo_learning_rate=self.dpo_learning_rate,
+                seed=self.training_seed,
+            ),
+            accelerate_config=self.accelerate_config,
+            tokens_per_second=self.local_tokens_per_second,
+            serve_base_url=self.serve_base_url,
         )
 
     def lifecycle_config(self) -> LifecycleConfig:

@@ -47,8 +47,12 @@ from curation.training.backend import (
 )
 from curation.training.config import OpenAITrainerConfig, TrainerConfig
 from curation.training.factory import build_backend
+from curation.training.local.config import DEFAULT_LOCAL_TOKENS_PER_SECOND, LocalTrainerConfig
+from curation.training.local.hyperparameters import LoraHyperparameters
+from curation.training.local.trainer import missing_local_extra
 
 __all__ = [
+    "DEFAULT_LOCAL_TOKENS_PER_SECOND",
     "LOCAL_HINT",
     "MIN_TRAINING_EXAMPLES",
     "TOKENS_PER_MESSAGE",
@@ -75,6 +79,8 @@ __all__ = [
     "LifecycleConfig",
     "LifecycleError",
     "LifecycleStatus",
+    "LocalTrainerConfig",
+    "LoraHyperparameters",
     "ModelServing",
     "OpenAITrainerConfig",
     "Progress",
@@ -96,6 +102,7 @@ __all__ = [
     "curate",
     "is_real_correction",
     "load_rules",
+    "missing_local_extra",
     "shipped_rules_text",
     "system_prompt_tokens",
     "truncate_to_tokens",

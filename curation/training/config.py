@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from curation.training.local.config import LocalTrainerConfig
+
 MODERATION_MODEL = "omni-moderation-latest"
 
 
@@ -15,4 +17,4 @@ class OpenAITrainerConfig:
     moderation_model: str = MODERATION_MODEL
 
 
-TrainerConfig = OpenAITrainerConfig
+TrainerConfig = OpenAITrainerConfig | LocalTrainerConfig

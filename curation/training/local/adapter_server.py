@@ -10,11 +10,9 @@ from dataclasses import dataclass
 
 import openai
 
+from curation.training.backend import TrainingRefusedError, TrainingUnavailableError
+
 ADAPTER_PREFIX = "voiceloop-"
-
-
-class AdapterServerError(Exception):
-    """The server refused or lost an adapter; the message says what to check."""
 
 
 def adapter_name(run_id: int) -> str:
@@ -29,9 +27,7 @@ class AdapterServer:
         try:
             return [model.id for model in self.client.models.list()]
         except openai.OpenAIError as e:
-            raise AdapterServerError(
-                f"cannot list the models at {self.client.base_url}: {_reason(e)}"
-            ) from e
+            raise _error(e, f"cannot list the models at {self.client.base_url}") from e
 
     def load(self, name: str, path: str) -> None:
         """Load `path` under `name`, and return only once the server lists it.
@@ -44,16 +40,15 @@ class AdapterServer:
                 "/load_lora_adapter", cast_to=str, body={"lora_name": name, "lora_path": path}
             )
         except openai.NotFoundError as e:
-            raise AdapterServerError(
+            raise TrainingRefusedError(
                 f"{self.client.base_url} has no runtime LoRA API ({_reason(e)}); start vLLM "
                 "with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True"
             ) from e
         except openai.OpenAIError as e:
-            raise AdapterServerError(
-                f"the server at {self.client.base_url} did not load {path} as {name}: {_reason(e)}"
-            ) from e
+            where = f"the server at {self.client.base_url} did not load {path} as {name}"
+            raise _error(e, where) from e
         if name not in self.served_models():
-            raise AdapterServerError(
+            raise TrainingRefusedError(
                 f"the server at {self.client.base_url} accepted {name} but does not list it "
                 "in /v1/models; the live model was left as it is"
             )
@@ -64,9 +59,18 @@ class AdapterServer:
         except openai.NotFoundError:
             return  # already gone (a server restart drops runtime adapters)
         except openai.OpenAIError as e:
-            raise AdapterServerError(
-                f"the server at {self.client.base_url} did not unload {name}: {_reason(e)}"
-            ) from e
+            where = f"the server at {self.client.base_url} did not unload {name}"
+            raise _error(e, where) from e
+
+
+def _error(error: openai.OpenAIError, where: str) -> Exception:
+    """A refusal (4xx) fails the run; anything that may pass (no connection,
+    5xx, 429) is worth trying again later."""
+    message = f"{where}: {_reason(error)}"
+    status = error.status_code if isinstance(error, openai.APIStatusError) else None
+    if status is not None and status < 500 and status != 429:
+        return TrainingRefusedError(message)
+    return TrainingUnavailableError(message)
 
 
 def _reason(error: openai.OpenAIError) -> str:

@@ -6,19 +6,11 @@ rollback is instant, and older ones are unloaded."""
 import logging
 from dataclasses import dataclass
 
-from curation.training.local.adapter_server import (
-    ADAPTER_PREFIX,
-    AdapterServer,
-    AdapterServerError,
-    adapter_name,
-)
+from curation.training.backend import TrainingRefusedError, TrainingUnavailableError
+from curation.training.local.adapter_server import ADAPTER_PREFIX, AdapterServer, adapter_name
 from storage import TrainingRun
 
 log = logging.getLogger(__name__)
-
-
-class ServingError(Exception):
-    """The adapter could not be made answerable; the live deployment is untouched."""
 
 
 @dataclass
@@ -27,13 +19,13 @@ class VllmServing:
     base_url: str
 
     def load(self, run: TrainingRun) -> tuple[str | None, str]:
+        """Raises TrainingRefusedError (the server refused the adapter) or
+        TrainingUnavailableError (it could not be reached); either way nothing
+        switched to it."""
         if not run.trained_model:
-            raise ServingError(f"run {run.id} has no adapter to load")
+            raise TrainingRefusedError(f"run #{run.id} has no adapter to load")
         name = adapter_name(run.id)
-        try:
-            self.adapters.load(name, run.trained_model)
-        except AdapterServerError as e:
-            raise ServingError(str(e)) from e
+        self.adapters.load(name, run.trained_model)
         return self.base_url, name
 
     def retire(self, keep: list[TrainingRun]) -> None:
@@ -46,5 +38,5 @@ class VllmServing:
             for name in served:
                 if name.startswith(ADAPTER_PREFIX) and name not in kept:
                     self.adapters.unload(name)
-        except AdapterServerError as e:
+        except (TrainingRefusedError, TrainingUnavailableError) as e:
             log.warning("could not unload old adapters: %s", e)

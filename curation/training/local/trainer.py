@@ -18,7 +18,6 @@ from curation.training.backend import (
     Submitted,
     TrainingRefusedError,
 )
-
 from curation.training.local.config import LocalTrainerConfig
 from curation.training.local.job import LocalJob, read_job
 from curation.training.local.process import TrainerProcesses, log_tail, trainer_command
@@ -110,6 +109,7 @@ class LocalTrainer:
         self._processes.terminate(job)
 
     def estimate(self, dataset_tokens: int, epochs: int) -> str:
+        epochs = self.config.hyperparameters.epochs or epochs
         seconds = dataset_tokens * epochs / self.config.tokens_per_second
         return gpu_time(seconds)
 
@@ -150,10 +150,14 @@ def _local_path_or_id(base_model: str) -> str:
 def _event(line: ProgressLine) -> JobProgress:
     # The offset names the line, so a poll repeated after a crash records it once.
     ref = f"progress@{line.offset}"
-    if line.kind in ("done", "failed"):
-        kind: ProgressKind = "status" if line.kind == "done" else "log"
-        return JobProgress(kind, line.message, line.data, ref)
-    return JobProgress(line.kind, line.message, line.data, ref)
+    kind: ProgressKind
+    if line.kind == "done":
+        kind = "status"
+    elif line.kind == "failed":
+        kind = "log"
+    else:
+        kind = line.kind
+    return JobProgress(kind, line.message, line.data, ref)
 
 
 def _failure(job: LocalJob, exit_code: int | None) -> str:

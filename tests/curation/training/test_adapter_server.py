@@ -6,7 +6,8 @@ from pathlib import Path
 import openai
 import pytest
 
-from curation.training.local.adapter_server import AdapterServer, AdapterServerError
+from curation import TrainingRefusedError, TrainingUnavailableError
+from curation.training.local.adapter_server import AdapterServer
 from tests.fakes.vllm_api import DEFAULT_API_KEY, FakeVllm
 
 
@@ -42,7 +43,7 @@ def test_load_returns_once_the_server_lists_the_adapter(
 
 
 def test_a_refused_load_says_why(vllm: FakeVllm, adapters: AdapterServer, tmp_path: Path) -> None:
-    with pytest.raises(AdapterServerError, match=r"did not load .* No adapter found"):
+    with pytest.raises(TrainingRefusedError, match=r"did not load .* No adapter found"):
         adapters.load("voiceloop-2", str(tmp_path / "nothing-here"))
     assert vllm.adapters == {}
 
@@ -51,7 +52,7 @@ def test_a_load_the_server_does_not_list_is_an_error(
     vllm: FakeVllm, adapters: AdapterServer, tmp_path: Path
 ) -> None:
     vllm.accept_loads_without_listing()
-    with pytest.raises(AdapterServerError, match="does not list it"):
+    with pytest.raises(TrainingRefusedError, match="does not list it"):
         adapters.load("voiceloop-3", adapter_folder(tmp_path, "run-3"))
 
 
@@ -59,7 +60,7 @@ def test_a_server_without_runtime_lora_is_named(
     vllm: FakeVllm, adapters: AdapterServer, tmp_path: Path
 ) -> None:
     vllm.runtime_lora = False
-    with pytest.raises(AdapterServerError, match="VLLM_ALLOW_RUNTIME_LORA_UPDATING=True"):
+    with pytest.raises(TrainingRefusedError, match="VLLM_ALLOW_RUNTIME_LORA_UPDATING=True"):
         adapters.load("voiceloop-4", adapter_folder(tmp_path, "run-4"))
 
 
@@ -75,6 +76,14 @@ def test_unload_removes_and_tolerates_a_gone_adapter(
 def test_a_wrong_api_key_is_reported_without_the_key(vllm: FakeVllm) -> None:
     client = openai.OpenAI(base_url=vllm.base_url, api_key="sk-wrong-secret", max_retries=0)
     wrong = AdapterServer(client)
-    with pytest.raises(AdapterServerError, match="HTTP 401") as caught:
+    with pytest.raises(TrainingRefusedError, match="HTTP 401") as caught:
         wrong.served_models()
     assert "sk-wrong-secret" not in str(caught.value)
+
+
+def test_an_unreachable_server_is_worth_trying_again(tmp_path: Path) -> None:
+    with FakeVllm() as gone:
+        url = gone.base_url
+    client = openai.OpenAI(base_url=url, api_key=DEFAULT_API_KEY, max_retries=0, timeout=2)
+    with pytest.raises(TrainingUnavailableError, match="cannot connect"):
+        AdapterServer(client).load("voiceloop-6", adapter_folder(tmp_path, "run-6"))
