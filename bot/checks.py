@@ -237,7 +237,10 @@ def _trainer(settings: Settings) -> Iterator[Check]:
         # cannot build stops serve too.
         settings.trainer_config()
     except SettingsError as e:
-        yield Check("Trainer", "fail", str(e), "set VOICELOOP_TRAINER=openai")
+        fix = "set VOICELOOP_TRAINER=openai"
+        if settings.trainer == "local":
+            fix = "do as it says, or " + fix
+        yield Check("Trainer", "fail", str(e), fix)
         return
     if not settings.openai_api_key and not settings.openai_base_url:
         return

@@ -219,7 +219,10 @@ def test_a_trainer_serve_cannot_build_fails_the_doctor(
         capsys.readouterr()
         assert run(monkeypatch, "doctor") == 1
     out = capsys.readouterr().out
-    assert "✗ Trainer: VOICELOOP_TRAINER=local: the self-hosted backend is not in this build" in out
+    assert (
+        "✗ Trainer: VOICELOOP_TRAINER=local needs VOICELOOP_LOCAL_BASE_MODEL and "
+        "VOICELOOP_SERVE_BASE_URL\n    → do as it says, or set VOICELOOP_TRAINER=openai"
+    ) in out
 
 
 def test_a_chat_only_server_is_told_apart_from_a_refused_organisation(
