@@ -330,6 +330,8 @@ def test_help_shows_flags_and_arguments_as_they_are_typed(
         assert run(monkeypatch, command, "-h") == 0
         out = capsys.readouterr().out
         assert "<bool>" not in out and "{" not in out, out
+    assert run(monkeypatch, "-h") == 0
+    assert "<bool>" not in capsys.readouterr().out
     run(monkeypatch, "validate", "--help")
     assert "Usage: voiceloop validate [OPTIONS] FILE" in capsys.readouterr().out
     run(monkeypatch, "curate", "--help")
