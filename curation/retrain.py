@@ -18,6 +18,7 @@ from typing import Any, Literal
 from curation.dataset.build import BuildResult, build_dataset
 from curation.dataset.pipeline import CurationConfig, Progress
 from curation.endpoints import Endpoints
+from curation.errors import CurationError
 from curation.evaluation.gate import Contender, Gate, GateConfig, GateResult
 from curation.evaluation.stats import GateSummary, summarize
 from curation.prompt_tokens import PromptTokens, prompt_tokens
@@ -210,7 +211,9 @@ class Lifecycle:
             if run.status in ("submitted", "running"):
                 return self._poll(run)
             return self._evaluate(run)
-        except TrainingRefusedError as e:
+        except (TrainingRefusedError, CurationError) as e:
+            # CurationError: the dataset's files are gone or unreadable; no
+            # retry brings them back.
             return self._fail(run, str(e))
         except TrainingUnavailableError as e:
             if run.status == "preparing":
@@ -292,8 +295,18 @@ class Lifecycle:
         incumbent = Contender(live.base_url, live.model, self.store.prompt(live.prompt_id).content)
         # Provider errors arrive as TrainingRefusedError (the run fails) or
         # TrainingUnavailableError (it backs off and resumes where it stopped).
-        result = self.gate.run(run, dataset, candidate, incumbent)
+        result = self.gate.run(
+            run, dataset, candidate, incumbent, lambda done, total: self._judged(run, done, total)
+        )
         return self._decide(run, result, live, base_url, model)
+
+    def _judged(self, run: TrainingRun, done: int, total: int) -> None:
+        # Every tenth prompt and the last: enough for App Home to show the gate moving.
+        if done % 10 == 0 or done == total:
+            data: dict[str, object] = {"judged": done, "prompts": total}
+            self.store.add_run_event(
+                run.id, "progress", f"judged {done} of {total} prompts", data, f"judged:{done}"
+            )
 
     def _decide(
         self,
@@ -502,20 +515,17 @@ class Lifecycle:
             return [redact(f"could not check {self.backend.name} for warnings: {e}")]
 
     def _prompt_tokens(self, deployment: Deployment) -> PromptTokens | None:
-        """System-prompt tokens per reply for a deployment against the one
-        before it, when they differ."""
-        history = self.store.deployments()
-        earlier = [
-            d for d in history if d.id < deployment.id and d.prompt_id != deployment.prompt_id
-        ]
-        if not earlier:
+        """System-prompt tokens per reply of a trained deployment against the
+        configured pair (the long voice guide) live before it; None while the
+        configured pair is live."""
+        if deployment.run_id is None:
             return None
-        before = earlier[0]
-        return prompt_tokens(
-            self.store,
-            before,
-            deployment,
-        )
+        earlier = [
+            d
+            for d in self.store.deployments()
+            if d.id < deployment.id and d.run_id is None and d.prompt_id != deployment.prompt_id
+        ]
+        return prompt_tokens(self.store, earlier[0], deployment) if earlier else None
 
 
 def _notes(events: list[JobProgress]) -> str:

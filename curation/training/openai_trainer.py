@@ -115,7 +115,7 @@ class OpenAITrainer:
                 metadata={"voiceloop_run": str(run.id)}, limit=100
             )
         except openai.APIError as e:
-            raise _classified(e, "OpenAI refused to list fine-tuning jobs") from None
+            raise _classified(e, "OpenAI could not list fine-tuning jobs") from None
         for job in page.data:
             if (job.metadata or {}).get("voiceloop_run") == str(run.id):
                 return job

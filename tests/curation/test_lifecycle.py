@@ -126,6 +126,7 @@ def test_rollback_appends_a_row_restoring_the_previous_deployment(
     assert restored.origin == "rollback" and restored.model == CHAT_MODEL
     assert store.prompt(restored.prompt_id).content == VOICE_GUIDE
     assert len(store.deployments()) == 3
+    assert lifecycle.status().prompt_tokens is None  # the long guide is live again
     with pytest.raises(LifecycleError, match="no earlier deployment"):
         lifecycle.rollback("U1")
 
@@ -379,3 +380,69 @@ def test_status_shows_the_live_deployment_the_run_in_flight_and_warnings(
     assert status.in_flight is None and status.last_run is not None
     assert status.last_evaluation is not None and status.last_evaluation.prompts > 0
     assert status.prompt_tokens is not None and status.prompt_tokens.reduction > 0.95
+
+
+def test_a_refused_upload_fails_the_run_and_starts_no_job(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.fail_next(400, path="/v1/files")
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    run = started(lifecycle)
+    (update,) = drive(lifecycle)
+
+    assert update.kind == "failed"
+    assert "OpenAI refused the upload of train.jsonl: HTTP 400" in update.text
+    assert "VOICELOOP_TRAINER=local" in update.text
+    assert fake.jobs() == []
+    failed = store.run(run.id)
+    assert failed is not None and failed.status == "failed"
+    assert failed.error is not None and "refused the upload of train.jsonl" in failed.error
+
+
+def test_a_429_storm_while_submitting_fails_the_run_before_training(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.fail_always(429, path="/v1/fine_tuning/jobs")
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    started(lifecycle)
+    (update,) = drive(lifecycle)
+
+    assert update.kind == "failed" and "HTTP 429" in update.text
+    assert "nothing was trained, try again later" in update.text
+    assert store.live_deployment().origin == "config"  # type: ignore[union-attr]
+
+
+def test_an_outage_during_the_evaluation_resumes_where_it_stopped(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    answer = answer_as("candidate")
+    calls = 0
+
+    def flaky(request: dict[str, object]) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 10:  # two prompts judged (four calls each), the third half-way
+            fake.fail_always(503, path="/v1/chat/completions")
+        return answer(request)  # type: ignore[arg-type]
+
+    fake.reply_with(flaky)
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets", clock=clock)
+    run = started(lifecycle)
+    updates = drive(lifecycle, steps=6)
+    paused = store.run(run.id)
+    assert paused is not None and paused.status == "evaluating"
+    assert "the evaluation stopped at prompt 3" in updates[-1].text
+    assert len(store.evaluations(run.id)) == 2
+
+    fake.recover()
+    fake.reply_with(answer)
+    clock.tick(seconds=3600)
+    drive(lifecycle)
+    done = store.run(run.id)
+    assert done is not None and done.status == "promoted"
+    prompts = len(store.evaluations(run.id))
+    # The two judged before the outage were not asked again.
+    assert calls == 10 and len(fake.chat_requests()) == 10 + 1 + 4 * (prompts - 2)
+    judged = [e for e in store.run_events(run.id) if e.data.get("judged")]
+    assert judged[-1].data == {"judged": prompts, "prompts": prompts}
