@@ -207,21 +207,32 @@ def test_init_without_flags_outside_a_terminal_names_the_missing_flag(
     assert capsys.readouterr().err.startswith("voiceloop: --brand is missing: pass it")
 
 
+@pytest.mark.parametrize("installed", [True, False])
 def test_a_trainer_serve_cannot_build_fails_the_doctor(
     team_folder: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     openai_fake: FakeOpenAI,
+    installed: bool,
 ) -> None:
+    # Whether the local extra is installed depends on the machine; both answers are checked.
+    monkeypatch.setattr(
+        "bot.settings.missing_local_extra", lambda: [] if installed else ["torch", "peft"]
+    )
     with FakeSlack(bot_token=BOT_TOKEN) as slack:
         init_with_tokens(monkeypatch, team_folder, slack, openai_fake)
         monkeypatch.setenv("VOICELOOP_TRAINER", "local")
         capsys.readouterr()
         assert run(monkeypatch, "doctor") == 1
     out = capsys.readouterr().out
+    problem = (
+        "VOICELOOP_LOCAL_BASE_MODEL and VOICELOOP_SERVE_BASE_URL"
+        if installed
+        else "the local extra (torch, peft not installed): pip install 'voiceloop[local]'"
+    )
     assert (
-        "✗ Trainer: VOICELOOP_TRAINER=local needs VOICELOOP_LOCAL_BASE_MODEL and "
-        "VOICELOOP_SERVE_BASE_URL\n    → do as it says, or set VOICELOOP_TRAINER=openai"
+        f"✗ Trainer: VOICELOOP_TRAINER=local needs {problem}\n"
+        "    → do as it says, or set VOICELOOP_TRAINER=openai"
     ) in out
 
 
