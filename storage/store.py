@@ -80,6 +80,8 @@ class Store(RunTables):
             raise StorageError(f"cannot open database {self.path}: {e}") from e
         self.db = Database(conn)
         self._lock = threading.RLock()
+        self._reader: Database | None = None
+        self._reader_lock = threading.Lock()
         try:
             if self.path != ":memory:":
                 # WAL lets `voiceloop curate` read while the bot writes.
@@ -87,6 +89,12 @@ class Store(RunTables):
             self.db.execute("PRAGMA foreign_keys = ON")
             with self._lock:
                 _retry_busy(lambda: migrations.apply(self.db), self.path)
+            if self.path != ":memory:":
+                reader = sqlite3.connect(
+                    self.path, check_same_thread=False, timeout=busy_timeout, isolation_level=None
+                )
+                reader.execute("PRAGMA query_only = ON")
+                self._reader = Database(reader)
         except sqlite3.DatabaseError as e:
             raise StorageError(f"{self.path} is not a usable voiceloop database: {e}") from e
 
@@ -94,6 +102,9 @@ class Store(RunTables):
         # Under the lock, so a write still running on another thread finishes first.
         with self._lock:
             self.db.close()
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
 
     def table(self, name: str) -> Table:
         return self.db.table(name)
@@ -123,9 +134,16 @@ class Store(RunTables):
 
     @contextmanager
     def reading(self) -> Iterator[Database]:
-        """The connection for a read that must not interleave with a write."""
-        with self._lock:
-            yield self.db
+        """A connection for reads. Outside a transaction, reads of a file
+        database go to a connection of their own, so a long read (curation in
+        /retrain) never holds up the bot's writes: WAL gives it a snapshot.
+        Inside a transaction they use its connection and see its writes."""
+        if self._reader is None or self.db.conn.in_transaction:
+            with self._lock:
+                yield self.db
+            return
+        with self._reader_lock:
+            yield self._reader
 
     # -- claims: a message is answered once ------------------------------------
 
@@ -179,8 +197,11 @@ class Store(RunTables):
             return self._claim(channel, ts)
 
     def claim(self, channel: str, ts: str) -> Claim | None:
-        with self.reading():
-            return self._claim(channel, ts)
+        with self.reading() as db:
+            try:
+                return Claim(**db.table("claims").get((channel, ts)))
+            except NotFoundError:
+                return None
 
     def _claim(self, channel: str, ts: str) -> Claim | None:
         try:
@@ -208,8 +229,8 @@ class Store(RunTables):
         by another process (one bot serves a database, so at start-up that one
         is gone), and claims held longer than `stale_after`; oldest first."""
         stale = (datetime.now(UTC) - stale_after).isoformat(timespec="milliseconds")
-        with self.reading():
-            rows = self.table("claims").rows_where(
+        with self.reading() as db:
+            rows = db.table("claims").rows_where(
                 "state = 'released'"
                 " OR (state = 'claimed' AND (claimed_by != ? OR claimed_at <= ?))",
                 [not_by, stale],
@@ -219,8 +240,8 @@ class Store(RunTables):
 
     def placeholders_in(self, channel: str, thread_ts: str) -> set[str]:
         """The "Thinking…" messages claims in this thread already own."""
-        with self.reading():
-            rows = self.db.execute(
+        with self.reading() as db:
+            rows = db.execute(
                 "SELECT placeholder_ts FROM claims WHERE channel = ? AND placeholder_ts IS NOT NULL"
                 " AND (ts = ? OR thread_ts = ?)",
                 [channel, thread_ts, thread_ts],
@@ -466,24 +487,24 @@ class Store(RunTables):
             self.table("replies").upsert(row, pk=("channel", "ts"))
 
     def reply(self, channel: str, ts: str) -> Reply | None:
-        with self._lock:
+        with self.reading() as db:
             try:
-                row = self.table("replies").get((channel, ts))
+                row = db.table("replies").get((channel, ts))
             except NotFoundError:
                 return None
         return _reply(row)
 
     def replies(self, where: str | None = None, params: list[Any] | None = None) -> Iterator[Reply]:
-        with self._lock:
-            rows = list(self.table("replies").rows_where(where, params or [], order_by="rowid"))
+        with self.reading() as db:
+            rows = list(db.table("replies").rows_where(where, params or [], order_by="rowid"))
         for row in rows:
             yield _reply(row)
 
     def bot_in_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether the bot has replied in this thread (so follow-ups need no mention)."""
-        with self._lock:
+        with self.reading() as db:
             return (
-                self.table("replies").count_where(
+                db.table("replies").count_where(
                     "channel = ? AND (thread_ts = ? OR ts = ?)", [channel, thread_ts, thread_ts]
                 )
                 > 0
@@ -572,8 +593,8 @@ class Store(RunTables):
 
     def votes(self, channel: str | None = None, ts: str | None = None) -> list[Vote]:
         where, params = _address(channel, ts)
-        with self._lock:
-            return [Vote(**r) for r in self.table("votes").rows_where(where, params)]
+        with self.reading() as db:
+            return [Vote(**r) for r in db.table("votes").rows_where(where, params)]
 
     def save_correction(self, channel: str, ts: str, user: str, text: str) -> Correction:
         correction = Correction(channel, ts, user, text, now())
@@ -583,8 +604,8 @@ class Store(RunTables):
 
     def corrections(self, channel: str | None = None, ts: str | None = None) -> list[Correction]:
         where, params = _address(channel, ts)
-        with self._lock:
-            return [Correction(**r) for r in self.table("corrections").rows_where(where, params)]
+        with self.reading() as db:
+            return [Correction(**r) for r in db.table("corrections").rows_where(where, params)]
 
     # -- history imported from a Slack export --------------------------------------
 
