@@ -32,7 +32,8 @@ TRAIN = "train.jsonl"
 VALIDATION = "validation.jsonl"
 DPO_TRAIN = "dpo_train.jsonl"
 DPO_VALIDATION = "dpo_validation.jsonl"
-# The name DPOTrainer gives the frozen copy of the adapter it trains against.
+# The name DPOTrainer gives the frozen copy of the adapter it trains against
+# (and the folder it is saved in beside the trained one).
 _REFERENCE = "ref"
 
 
@@ -106,20 +107,21 @@ def train(job: LocalJob, progress: ProgressWriter | None) -> dict[str, object]:
         metrics["eval_loss"] = float(sft.evaluate()["eval_loss"])
     trained_tokens = recorder.tokens
     stages = ["sft"]
-    peft_model = sft.model
+    final: Any = sft
 
     pairs = _dpo_dataset(job.dataset_dir / DPO_TRAIN)
     if pairs is not None and len(pairs) >= hp.dpo_min_pairs:
         report("status", f"preference training (DPO): {len(pairs)} pairs")
-        peft_model = _dpo(job, peft_model, tokenizer, pairs, epochs, bf16, progress, metrics)
+        final = _dpo(job, sft.model, tokenizer, pairs, epochs, bf16, progress, metrics)
         stages.append("dpo")
 
     metrics["peak_memory_mb"] = _peak_memory_mb()
     report("status", "saving the adapter")
-    peft_model.save_pretrained(
-        str(job.run_dir), selected_adapters=["default"], is_main_process=_is_main_process()
-    )
+    # The trainer saves: under FSDP it gathers the sharded adapter first. The
+    # trained adapter lands at the top of the folder, DPO's frozen copy under ref/.
+    final.save_model(str(job.run_dir))
     if _is_main_process():
+        shutil.rmtree(job.run_dir / _REFERENCE, ignore_errors=True)
         # Nothing is checkpointed (save_strategy "no"); the folder is the trainers' default.
         shutil.rmtree(job.run_dir / "checkpoints", ignore_errors=True)
         tokenizer.save_pretrained(str(job.run_dir))
@@ -137,9 +139,10 @@ def _dpo(
     progress: ProgressWriter | None,
     metrics: dict[str, float],
 ) -> Any:
-    """DPO on the supervised adapter. Handed a PEFT model, TRL copies its adapter
-    into a frozen one named "ref" as the reference, so preferences refine what
-    supervised training taught rather than pulling towards the base model."""
+    """DPO on the supervised adapter; returns the trainer. Handed a PEFT model,
+    TRL copies its adapter into a frozen one named "ref" as the reference, so
+    preferences refine what supervised training taught rather than pulling
+    towards the base model."""
     hp = job.hyperparameters
     validation = _dpo_dataset(job.dataset_dir / DPO_VALIDATION)
     recorder = _ProgressCallback(progress, "dpo")
@@ -161,9 +164,7 @@ def _dpo(
         for key, value in dpo.evaluate().items():
             if key in ("eval_loss", "eval_rewards/accuracies", "eval_rewards/margins"):
                 metrics["dpo_" + key] = float(value)
-    if _REFERENCE in peft_model.peft_config:
-        peft_model.delete_adapter(_REFERENCE)
-    return peft_model
+    return dpo
 
 
 def _common_args(job: LocalJob, epochs: int, learning_rate: float, bf16: bool) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 curated dataset version, the gate judges the adapter as the fake vLLM serves it,
 and failed, killed and cancelled processes become failed or cancelled runs."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from curation import Lifecycle
+from curation.training.local.trainer import LocalTrainer
 from storage import Store, TrainingRun
 from tests.curation.lifecycle_harness import CHAT_MODEL, VOICE_GUIDE, answer_as
 from tests.curation.training.local_harness import (
@@ -54,6 +56,12 @@ def lifecycle(
     return local_lifecycle(store, openai_fake, vllm, tmp_path, tiny_model)
 
 
+def local_trainer(lifecycle: Lifecycle) -> LocalTrainer:
+    trainer = lifecycle.backend.trainer
+    assert isinstance(trainer, LocalTrainer)
+    return trainer
+
+
 def start(lifecycle: Lifecycle) -> TrainingRun:
     preview = lifecycle.preview()
     assert preview.dataset is not None
@@ -76,7 +84,8 @@ def test_a_run_trains_in_a_child_process_and_its_adapter_is_promoted(
     done = store.run(run.id)
     assert done is not None and done.status == "promoted"
     run_dir = Path(str(done.trained_model))
-    assert run_dir == (Path(lifecycle.backend.trainer.config.models_dir) / str(run.id)).resolve()  # type: ignore[attr-defined]
+    assert run_dir == (local_trainer(lifecycle).config.models_dir / str(run.id)).resolve()
+    assert not (run_dir / "ref").exists()  # DPO's frozen reference is not kept
     # Served under a name of its own, from the folder the trainer wrote.
     live = store.live_deployment()
     assert live is not None
@@ -124,9 +133,8 @@ def test_a_trainer_that_fails_is_a_failed_run_with_its_log(
     broken = tmp_path / "broken-model"
     broken.mkdir()
     (broken / "config.json").write_text("{not json", encoding="utf-8")
-    lifecycle.backend.trainer.config = type(lifecycle.backend.trainer.config)(  # type: ignore[attr-defined]
-        base_model=str(broken), models_dir=tmp_path / "models"
-    )
+    trainer = local_trainer(lifecycle)
+    trainer.config = dataclasses.replace(trainer.config, base_model=str(broken))
     run = start(lifecycle)
 
     updates = drive_until_settled(lifecycle)
@@ -136,7 +144,8 @@ def test_a_trainer_that_fails_is_a_failed_run_with_its_log(
     assert failed.error is not None and "Last lines of" in failed.error
     assert "Traceback" in failed.error or "Error" in failed.error
     assert updates[-1].kind == "failed" and "live model is unchanged" in updates[-1].text
-    assert store.live_deployment() is not None and store.live_deployment().model == CHAT_MODEL  # type: ignore[union-attr]
+    live = store.live_deployment()
+    assert live is not None and live.model == CHAT_MODEL
 
 
 def test_a_killed_trainer_is_a_failed_run_even_after_a_restart(
@@ -153,7 +162,7 @@ def test_a_killed_trainer_is_a_failed_run_even_after_a_restart(
     assert restarted.backend.trainer.poll(submitted).state == "running"
 
     os.killpg(pid, signal.SIGKILL)
-    lifecycle.backend.trainer._processes._children[Path(submitted.job_id)].wait()  # type: ignore[attr-defined]
+    local_trainer(lifecycle)._processes._children[Path(submitted.job_id)].wait()
     status = restarted.backend.trainer.poll(submitted)
     assert status.state == "failed"
     assert status.error is not None and "stopped without finishing" in status.error
