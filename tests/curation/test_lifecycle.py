@@ -424,7 +424,7 @@ def test_an_outage_during_the_evaluation_resumes_where_it_stopped(
         calls += 1
         if calls == 10:  # two prompts judged (four calls each), the third half-way
             fake.fail_always(503, path="/v1/chat/completions")
-        return answer(request)  # type: ignore[arg-type]
+        return answer(request)
 
     fake.reply_with(flaky)
     lifecycle = make_lifecycle(store, fake, tmp_path / "datasets", clock=clock)
