@@ -134,3 +134,16 @@ def test_a_dict_as_channel_is_refused_not_stored(bot: RunningBot) -> None:
     bot.settle()
     assert bot.slack.calls("chat.postMessage") == []
     assert bot.store.db.table("claims").count == 0
+
+
+def test_the_maintenance_pass_prunes_old_delivery_records(bot: RunningBot) -> None:
+    old = "2020-01-01T00:00:00.000+00:00"
+    bot.store.db.execute("INSERT INTO events (key, received_at) VALUES ('event:Ev1', ?)", [old])
+    bot.store.db.execute(
+        "INSERT INTO claims (channel, ts, state, claimed_by, claimed_at, attempts, answered_at)"
+        " VALUES ('C1', '1.000001', 'answered', 'old:1', ?, 1, ?)",
+        [old, old],
+    )
+    bot.service.maintenance.run_once()
+    assert bot.store.db.table("events").count == 0
+    assert bot.store.claim("C1", "1.000001") is None
