@@ -1,6 +1,6 @@
 """Builds the Bolt app: the Slack client, the responder and every listener."""
 
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,11 +16,15 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.chat.model import ChatModel
 from bot.chat.replying import Responder
+from bot.dry_run import DryRunWorker
 from bot.example_brand import example_brand_use
-from bot.listeners import corrections, feedback, messages, reactions, retrain
+from bot.lifecycle import build_lifecycle
+from bot.listeners import corrections, feedback, home, messages, reactions, retrain
 from bot.maintenance import Maintenance
+from bot.retraining import Retraining
+from bot.scheduler import RetrainScheduler
 from bot.settings import Settings, SettingsError
-from curation import Lifecycle, build_backend
+from curation import Lifecycle
 from storage import Store
 
 
@@ -31,10 +35,23 @@ class Service:
     lifecycle: Lifecycle
     responder: Responder
     maintenance: Maintenance
+    retraining: Retraining
+    # Polls the run in flight (at once: a restart resumes it) and runs the periodic check.
+    scheduler: RetrainScheduler
+    # Retrain work the listeners hand off: dry runs, Start, Cancel, rollback, App Home.
+    background: Executor
+
+    def stop_retraining(self) -> None:
+        """Stops polling and lets retrain work already handed off finish."""
+        self.scheduler.shutdown()
+        self.background.shutdown(wait=True)
 
 
 def build_service(
-    settings: Settings, store: Store | None = None, listener_executor: Executor | None = None
+    settings: Settings,
+    store: Store | None = None,
+    listener_executor: Executor | None = None,
+    background: Executor | None = None,
 ) -> Service:
     """Everything `serve` runs, ready to attach to HTTP or Socket Mode."""
     missing = settings.missing_for_serve()
@@ -44,12 +61,10 @@ def build_service(
         )
     assert settings.slack_bot_token is not None
     voice_guide = settings.read_voice_guide()
-    # Read the curation rules now so a broken rules file stops start-up, not /retrain.
-    lifecycle_config = settings.lifecycle_config()
-    endpoints = settings.endpoints()
-    backend = build_backend(settings.trainer_config(), endpoints)
     store = store or Store(settings.db)
     store.deploy_configured(settings.chat_model, voice_guide)
+    # Built now so a broken rules file or trainer setting stops start-up, not /retrain.
+    lifecycle = build_lifecycle(settings, store)
 
     token = settings.slack_bot_token.get_secret_value()
     signing_secret = settings.slack_signing_secret
@@ -100,10 +115,36 @@ def build_service(
     reactions.register(app, store, settings.good_emoji, settings.bad_emoji)
     feedback.register(app, store)
     corrections.register(app, store)
-    lifecycle = Lifecycle(store, lifecycle_config, backend, endpoints)
+    dry_runs = DryRunWorker(settings)
     brand = example_brand_use(settings)
-    retrain.register(app, lifecycle, settings.admins, brand.notice() if brand else None)
+    retraining = Retraining(
+        lifecycle,
+        build_dry_run=dry_runs.build,
+        build_dry_run_if_due=dry_runs.build_if_due,
+        client=client,
+        admins=settings.admins,
+        announce_channel=settings.announce_channel,
+        example_brand=brand.notice() if brand else None,
+    )
+    scheduler = RetrainScheduler(
+        retraining.advance,
+        retraining.scheduled_check,
+        every_hours=settings.retrain_every_hours,
+        poll_seconds=settings.poll_seconds,
+    )
+    retraining.poll_soon = scheduler.poll_soon
+    retraining.next_check = scheduler.next_check
+    background = background or ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrain")
+    retrain.register(app, retraining, background)
+    home.register(app, retraining, background)
     maintenance = Maintenance(responder, store, client, every=settings.maintenance_seconds)
     return Service(
-        app=app, store=store, lifecycle=lifecycle, responder=responder, maintenance=maintenance
+        app=app,
+        store=store,
+        lifecycle=lifecycle,
+        responder=responder,
+        maintenance=maintenance,
+        retraining=retraining,
+        scheduler=scheduler,
+        background=background,
     )

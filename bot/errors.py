@@ -1,7 +1,7 @@
 """Failures that reach people: each carries a message saying what to do next."""
 
-from curation import CurationError
-from storage import StorageError
+from curation import CurationError, LifecycleError
+from storage import RunInFlightError, StorageError
 
 
 class UserFacingError(Exception):
@@ -9,4 +9,11 @@ class UserFacingError(Exception):
 
 
 # Everything the CLI turns into one line on stderr instead of a traceback.
-USER_FACING: tuple[type[Exception], ...] = (UserFacingError, CurationError, StorageError)
+USER_FACING: tuple[type[Exception], ...] = (
+    UserFacingError,
+    CurationError,
+    StorageError,
+    # The retrain flow's refusals (nothing to roll back to, a run already in flight).
+    LifecycleError,
+    RunInFlightError,
+)

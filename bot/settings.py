@@ -175,6 +175,12 @@ class Settings(BaseSettings):
     dpo_learning_rate: float = Field(5e-6, gt=0)
     """Learning rate of local DPO training."""
 
+    # -- Retrain triggers and announcements (see README, Retraining) ---------------
+    retrain_every_hours: float = Field(24.0, ge=0)
+    """How often the scheduler checks for enough new examples to train on; 0 turns it off."""
+    announce_channel: str | None = None
+    """Channel id where promotions, holds and failures are announced; unset: none."""
+
     # -- Storage and serving -----------------------------------------------------
     db: Path = Field(Path("voiceloop.db"), validation_alias=AliasChoices("VOICELOOP_DB"))
     """SQLite database file."""

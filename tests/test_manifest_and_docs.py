@@ -13,6 +13,7 @@ LISTENERS = sorted((ROOT / "bot" / "listeners").glob("*.py"))
 
 # Which scope each Slack surface the code touches needs.
 EVENT_SCOPES = {
+    "app_home_opened": set(),
     "app_mention": {"app_mentions:read"},
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
@@ -34,6 +35,7 @@ METHOD_SCOPES = {
     "users_info": {"users:read"},
     "auth_test": set(),  # voiceloop doctor and start-up; it checks the token itself
     "views_open": set(),
+    "views_publish": set(),
 }
 
 

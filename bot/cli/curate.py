@@ -77,7 +77,7 @@ def register(app: typer.Typer) -> None:
         try:
             config = settings.curation_config()
             _check_brand_and_model(settings, config, refuse=not dry_run and not allow_example_brand)
-            with _stage_bars() as bars:
+            with stage_bars() as bars:
                 result = build_dataset(
                     store, config, out or settings.dataset_dir, dry_run=dry_run, progress=bars
                 )
@@ -194,7 +194,7 @@ class StageBars:
 
 
 @contextmanager
-def _stage_bars() -> Iterator[StageBars | None]:
+def stage_bars() -> Iterator[StageBars | None]:
     """StageBars on stderr, so `--json` output on stdout stays clean; none
     when stderr is not a terminal, where bars would only leave noise in logs."""
     console = Console(stderr=True)

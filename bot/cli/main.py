@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.cli import curate, doctor, importing, init, serve
+from bot.cli import curate, doctor, importing, init, retrain, serve
 from bot.cli.help import VoiceloopTyper
 from bot.errors import USER_FACING
 
@@ -47,7 +47,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Serve the bot, curate its training data, import history.
+    """Serve the bot, curate its training data, import history, retrain and roll back.
 
     New here? Run `voiceloop init`, then `voiceloop doctor`.
     """
@@ -58,6 +58,7 @@ doctor.register(app)
 serve.register(app)
 curate.register(app)
 importing.register(app)
+retrain.register(app)
 
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)

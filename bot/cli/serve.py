@@ -24,7 +24,12 @@ def register(app: typer.Typer) -> None:
             note(brand.notice())
         # Answers what a crash left unanswered, then keeps redoing failed work.
         service.maintenance.start()
-        if settings.slack_app_token is not None:
-            serve_socket_mode(service.app, settings.slack_app_token.get_secret_value())
-        else:
-            serve_http(service.app, settings.host, settings.port)
+        # Resumes a run a restart left in flight, then polls it and checks on schedule.
+        service.scheduler.start()
+        try:
+            if settings.slack_app_token is not None:
+                serve_socket_mode(service.app, settings.slack_app_token.get_secret_value())
+            else:
+                serve_http(service.app, settings.host, settings.port)
+        finally:
+            service.stop_retraining()

@@ -1,74 +1,203 @@
-"""The /retrain slash command."""
+"""/retrain and its buttons: the dry-run card, Start, Cancel, Promote anyway, Rollback.
+
+Every listener acks at once and hands its work to the background executor:
+a dry run curates the whole history (in a worker process), and starting,
+cancelling, promoting and rolling back talk to the database and the provider.
+The same buttons appear on messages and on App Home; a click on App Home has
+no message to answer in, so its answer comes as a direct message and the tab
+is redrawn.
+"""
 
 import logging
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, Protocol
 
 from slack_bolt import Ack, App, Respond
 
-from curation import BuildResult, CurationError, Lifecycle, RetrainRunningError
+from bot import retrain_blocks as blocks
+from bot.errors import USER_FACING
+from bot.retraining import Retraining
+from curation import RetrainRunningError
+from storage import RunInFlightError
 
 log = logging.getLogger(__name__)
 
+REFUSAL = (
+    "Only voiceloop admins can retrain, promote or roll back the bot. "
+    "Ask one of them, or see what is live with `/retrain status`."
+)
+BUSY = "A dry run is already being built; its card will appear when it's done."
 
-def register(
-    app: App, lifecycle: Lifecycle, admins: Collection[str], example_brand: str | None = None
-) -> None:
-    """`example_brand`: a line saying the team still uses the example brand, or None."""
-    allowed = set(admins)
+
+class Answer(Protocol):
+    def __call__(
+        self, text: str, message: list[blocks.Block] | None = None, *, replace: bool = False
+    ) -> None: ...
+
+
+def register(app: App, retraining: Retraining, background: Executor) -> None:
+    def later(answer: Answer, what: str, work: Callable[[], None]) -> None:
+        """Runs `work` off the listener thread; a failure is told, never swallowed."""
+
+        def run() -> None:
+            try:
+                work()
+            except RetrainRunningError:
+                answer(BUSY)
+            except USER_FACING as e:
+                answer(f":x: Could not {what}: {e}")
+            except Exception:
+                log.exception("could not %s", what)
+                answer(
+                    f":x: Could not {what}: something unexpected went wrong; "
+                    "the details are in the bot's log."
+                )
+
+        background.submit(run)
+
+    def answer_command(respond: Respond) -> Answer:
+        def answer(
+            text: str, message: list[blocks.Block] | None = None, *, replace: bool = False
+        ) -> None:
+            respond(text=text, blocks=message or blocks.text_blocks(text))
+
+        return answer
+
+    def answer_click(body: dict[str, Any], respond: Respond) -> Answer:
+        user = _user(body)
+        on_home = (body.get("view") or {}).get("type") == "home"
+
+        def answer(
+            text: str, message: list[blocks.Block] | None = None, *, replace: bool = False
+        ) -> None:
+            if on_home:
+                retraining.tell(user, text, message)
+                retraining.publish_home(user)
+            else:
+                message = message or blocks.text_blocks(text)
+                respond(text=text, blocks=message, replace_original=replace)
+
+        return answer
 
     @app.command("/retrain")
     def on_retrain(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
-        user = command.get("user_id", "")
-        if allowed and user not in allowed:
-            ack(text="Only voiceloop admins can run /retrain. Ask one of them to run it.")
+        user = str(command.get("user_id", ""))
+        verb = str(command.get("text", "")).strip().lower()
+        answer = answer_command(respond)
+        if verb in ("help", "?"):
+            ack(text=blocks.HELP)
+        elif verb == "status":
+            ack(text=":hourglass_flowing_sand: Looking up the live model and the run in flight…")
+            later(
+                answer,
+                "show the status",
+                lambda: answer(*blocks.status_message(retraining.status())),
+            )
+        elif not retraining.is_admin(user):
+            ack(text=REFUSAL)
+        elif verb == "rollback":
+            ack(text=":hourglass_flowing_sand: Rolling back to the previous deployment…")
+            later(answer, "roll back", lambda: _rollback(retraining, user, answer))
+        elif verb == "":
+            ack(text=":hourglass_flowing_sand: Building a dry run from the team's ratings…")
+            later(
+                answer,
+                "build the dry run",
+                lambda: answer(*blocks.dry_run_card(retraining.dry_run())),
+            )
+        else:
+            ack(text=f"I don't know `/retrain {verb}`.\n{blocks.HELP}")
+
+    @app.action(blocks.PREVIEW_ACTION)
+    def on_preview(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        answer = answer_click(body, respond)
+        if not retraining.is_admin(_user(body)):
+            answer(REFUSAL)
             return
-        ack(text=":hourglass_flowing_sand: Building a new training set from the team's ratings…")
-        try:
-            result = lifecycle.preview().build
-        except RetrainRunningError:
-            respond(text="A /retrain is already running; its summary will appear when it's done.")
-            return
-        except CurationError as e:
-            respond(text=f":x: Could not build the training set: {e}")
-            return
-        except Exception:
-            log.exception("/retrain failed")
-            respond(text=":x: /retrain failed unexpectedly; the details are in the bot's log.")
-            raise
-        log.info("/retrain by %s: dataset %s", user, result.version.id if result.version else None)
-        notice = (
-            f"\n• :warning: {example_brand[:1].upper()}{example_brand[1:]}" if example_brand else ""
+        later(
+            answer, "build the dry run", lambda: answer(*blocks.dry_run_card(retraining.dry_run()))
         )
-        respond(text=summary(result) + notice)
+
+    @app.action(blocks.START_ACTION)
+    def on_start(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user, answer = _user(body), answer_click(body, respond)
+        if not retraining.is_admin(user):
+            answer(REFUSAL)
+            return
+        dataset_id = str(action.get("value", ""))
+
+        def start() -> None:
+            try:
+                run = retraining.start(dataset_id, user)
+            except RunInFlightError as e:
+                answer(f":hourglass: Not started: {e}.")
+                return
+            answer(*blocks.run_started_reply(run), replace=True)
+
+        later(answer, "start the run", start)
+
+    @app.action(blocks.DISMISS_ACTION)
+    def on_dismiss(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        answer_click(body, respond)("Dry run dismissed; nothing was started.", replace=True)
+
+    @app.action(blocks.CANCEL_RUN_ACTION)
+    def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user, answer = _user(body), answer_click(body, respond)
+        if not retraining.is_admin(user):
+            answer(REFUSAL)
+            return
+        run_id = _run_id(action)
+        later(
+            answer,
+            "cancel the run",
+            lambda: answer(blocks.run_cancelled(retraining.lifecycle.cancel(run_id, user), user)),
+        )
+
+    @app.action(blocks.PROMOTE_ACTION)
+    def on_promote(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        user, answer = _user(body), answer_click(body, respond)
+        if not retraining.is_admin(user):
+            answer(REFUSAL)
+            return
+        run_id = _run_id(action)
+
+        def promote() -> None:
+            deployment = retraining.lifecycle.promote_anyway(run_id, user)
+            text = blocks.promoted_anyway(deployment, user)
+            answer(text, replace=True)
+            retraining.announce(text, blocks.text_blocks(text))
+
+        later(answer, "promote the run", promote)
+
+    @app.action(blocks.ROLLBACK_ACTION)
+    def on_rollback(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user, answer = _user(body), answer_click(body, respond)
+        if not retraining.is_admin(user):
+            answer(REFUSAL)
+            return
+        later(answer, "roll back", lambda: _rollback(retraining, user, answer))
 
 
-def summary(result: BuildResult) -> str:
-    """The outcome in Slack mrkdwn: what was kept, what was not and why, the cost."""
-    curated = result.curated
-    lines = []
-    if result.version is None:
-        lines.append(
-            f":warning: No training set yet: none of the {curated.replies:,} stored replies "
-            "could be used. Rate or correct more replies, then run `/retrain` again."
-        )
-    else:
-        version = result.version
-        lines.append(f":white_check_mark: Training set `{version.id}` is ready.")
-        lines.append(
-            f"• *{len(curated.train):,}* training and *{len(curated.validation):,}* validation "
-            f"examples ({curated.train_tokens + curated.validation_tokens:,} tokens), "
-            f"{version.preference_pairs:,} preference pairs"
-        )
-        lines.append(f"• {curated.estimate.describe(curated.model.name).capitalize()}")
-    if curated.rejections:
-        top = list(curated.rejection_counts.items())[:5]
-        reasons = ", ".join(f"{reason} ({count:,})" for reason, count in top)
-        lines.append(f"• Not kept: {len(curated.rejections):,} ({reasons})")
-    lines.extend(f"• :warning: {warning}" for warning in curated.warnings())
-    if result.version is not None:
-        lines.append(
-            "Training runs are not part of this release yet: the files are in "
-            f"`{result.version.path}` for a fine-tuning job."
-        )
-    return "\n".join(lines)
+def _rollback(retraining: Retraining, user: str, answer: Answer) -> None:
+    deployment = retraining.lifecycle.rollback(user)
+    text = blocks.rolled_back(deployment, user)
+    answer(text)
+    retraining.announce(text, blocks.text_blocks(text))
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id", ""))
+
+
+def _run_id(action: dict[str, Any]) -> int:
+    value = str(action.get("value", ""))
+    return int(value) if value.isdigit() else 0

@@ -28,8 +28,8 @@ class TrackingExecutor(ThreadPoolExecutor):
     """Knows when every listener it ran has finished, so tests can assert on
     what did NOT happen without sleeping."""
 
-    def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="listener")
+    def __init__(self, name: str = "listener") -> None:
+        super().__init__(max_workers=8, thread_name_prefix=name)
         self._pending = 0
         self._idle = threading.Condition()
 
@@ -60,6 +60,7 @@ class RunningBot:
     slack: FakeSlack
     openai: FakeOpenAI
     service: Service
+    background: TrackingExecutor
 
     def send_event(self, event: dict[str, Any], **kwargs: Any) -> sr.Response:
         headers = kwargs.pop("headers", None)
@@ -80,9 +81,11 @@ class RunningBot:
     def post(self, body: str, **kwargs: Any) -> sr.Response:
         return sr.post(self.server.url, body, secret=SIGNING_SECRET, **kwargs)
 
-    def settle(self) -> None:
-        """Waits until every listener started so far has finished."""
-        self.executor.wait_idle()
+    def settle(self, timeout: float = 30.0) -> None:
+        """Waits until every listener started so far, and the work it handed
+        off, has finished."""
+        self.executor.wait_idle(timeout)
+        self.background.wait_idle(timeout)
 
 
 def bot_settings(slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: Any) -> Settings:
@@ -107,14 +110,18 @@ def running_bot(
     slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: Any
 ) -> Iterator[RunningBot]:
     settings = bot_settings(slack, openai, db, **overrides)
-    executor = TrackingExecutor()
-    service = build_service(settings, listener_executor=executor)
+    executor, background = TrackingExecutor(), TrackingExecutor("retrain")
+    service = build_service(settings, listener_executor=executor, background=background)
     server = HttpServer(service.app, "127.0.0.1", 0, threads=4)
     server.start_in_thread()
+    service.scheduler.start()
     try:
-        yield RunningBot(settings, service.store, server, executor, slack, openai, service)
+        yield RunningBot(
+            settings, service.store, server, executor, slack, openai, service, background
+        )
     finally:
         server.stop(timeout=5)
+        service.stop_retraining()
         service.store.close()
 
 

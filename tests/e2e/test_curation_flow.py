@@ -111,10 +111,10 @@ def test_retrain_in_slack_builds_a_dataset_and_reports_it(
         rate_replies(bot)
         response = bot.send_command("/retrain", user="U2")
         assert response.status == 200
-        assert "Building a new training set" in response.body
-        (posted,) = slack.wait_for("response_url")
+        assert "Building a dry run" in response.body
+        (posted,) = slack.wait_for("response_url", timeout=60)
         bot.settle()
-    assert "Training set" in posted.params["text"]
+    assert "Dry run: 14 examples" in posted.params["text"]
     assert any((tmp_path / "datasets").iterdir())
 
 

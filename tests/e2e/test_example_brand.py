@@ -20,7 +20,8 @@ def test_retrain_names_the_example_brand_until_the_team_has_its_own(
         with running_bot(slack, openai_fake, db, dataset_dir=tmp_path / "d", **overrides) as bot:
             rate_replies(bot)
             bot.send_command("/retrain", user="U2")
-            (posted,) = slack.wait_for("response_url")
+            # The dry run curates in a worker process: give it time to start.
+            (posted,) = slack.wait_for("response_url", timeout=60)
             bot.settle()
         text = posted.params["text"]
         assert ("Using the example brand (Fernleaf Outdoor Co. / Brightside)" in text) is (

@@ -1,0 +1,11 @@
+"""The retrain lifecycle built from settings, alike for the bot, its dry-run worker and the CLI."""
+
+from bot.settings import Settings
+from curation import Lifecycle, build_backend
+from storage import Store
+
+
+def build_lifecycle(settings: Settings, store: Store) -> Lifecycle:
+    endpoints = settings.endpoints()
+    backend = build_backend(settings.trainer_config(), endpoints)
+    return Lifecycle(store, settings.lifecycle_config(), backend, endpoints)
