@@ -25,6 +25,8 @@ class _SkippedTicks(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_SkippedTicks())
+# APScheduler logs every job it adds and runs at INFO; a poll every 30 s would drown the log.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 POLL_JOB = "poll-run-in-flight"
 CHECK_JOB = "scheduled-retrain-check"

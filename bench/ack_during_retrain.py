@@ -1,0 +1,229 @@
+"""Ack latency while /retrain curates a large history, against idle acks in the same run.
+
+`voiceloop serve` runs as shipped, in its own process, on a database holding
+--replies synthetic rated replies (bench/curate.py's mix). This process holds
+the fakes (Slack Web API, OpenAI) and the senders: signed app_mention events
+at a fixed rate (one every 50 ms by default, from several threads so a slow
+ack never delays the schedule). First --idle-seconds of mentions alone, then
+a signed /retrain while the mentions go on, until its dry-run card reaches
+Slack. Targets: ack p99 during the dry run at most 2× the idle p99, the
+slowest ack under 100 ms, and /retrain no slower than `voiceloop curate` on a
+copy of the same database, timed here too.
+
+    python bench/ack_during_retrain.py [--replies 100000] [--interval 0.05]
+                                       [--idle-seconds 10] [--senders 4]
+"""
+
+import argparse
+import http.client
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from history import seed_history  # bench/history.py
+from slack_sdk.signature import SignatureVerifier
+
+from tests.e2e import slack_requests as sr
+from tests.e2e.harness import BOT_TOKEN, OPENAI_KEY, SIGNING_SECRET
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.slack_api import FakeSlack
+
+VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def signed_post(conn: http.client.HTTPConnection, body: str, content_type: str) -> float:
+    ts = str(int(time.time()))
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=ts, body=body)
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature or "",
+    }
+    started = time.perf_counter()
+    conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
+    response = conn.getresponse()
+    response.read()
+    elapsed = time.perf_counter() - started
+    if response.status != 200:
+        raise SystemExit(f"voiceloop answered HTTP {response.status}")
+    return elapsed
+
+
+def send_mentions(
+    port: int, interval: float, senders: int, until: Callable[[float], bool]
+) -> list[tuple[float, float]]:
+    """(sent at, ack seconds) for mentions due every `interval` until `until(now)`."""
+    acks: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    start = time.monotonic()
+    counter = iter(range(10**9))
+
+    def sender() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                i = next(counter)
+            due = start + i * interval
+            now = time.monotonic()
+            if until(now):
+                return
+            if due > now:
+                time.sleep(due - now)
+            body = sr.event_body(sr.mention(f"<@UBOT> question {i} about the ridge trail"))
+            seconds = signed_post(conn, body, "application/json")
+            with lock:
+                acks.append((due, seconds))
+
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return acks
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def time_cli_curate(db: Path, out: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*VOICELOOP, "curate", "--out", str(out)],
+        env={**env, "VOICELOOP_DB": str(db)},
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"voiceloop curate failed:\n{result.stderr}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replies", type=int, default=100_000)
+    parser.add_argument("--interval", type=float, default=0.05, help="seconds between mentions")
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--model-delay", type=float, default=0.5)
+    args = parser.parse_args()
+
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        FakeSlack(bot_token=BOT_TOKEN) as slack,
+        FakeOpenAI(api_key=OPENAI_KEY) as openai,
+    ):
+        tmp = Path(tmp_name)
+        openai.delay(args.model_delay)
+        db, copy = tmp / "bench.db", tmp / "cli.db"
+        print(f"seeding {args.replies:,} rated replies…", file=sys.stderr)
+        seed_history(db, args.replies)
+        with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VOICELOOP_"))},
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.url,
+            "OPENAI_API_KEY": OPENAI_KEY,
+            "OPENAI_BASE_URL": openai.base_url,
+            "VOICELOOP_CHAT_MODEL": "gpt-4.1-mini",
+            "VOICELOOP_DATASET_DIR": str(tmp / "datasets"),
+            "VOICELOOP_HOST": "127.0.0.1",
+            "VOICELOOP_PORT": str(port),
+            "VOICELOOP_LOG_LEVEL": "WARNING",
+        }
+        print("timing voiceloop curate on a copy…", file=sys.stderr)
+        cli_seconds = time_cli_curate(copy, tmp / "cli-datasets", env)
+        log = (tmp / "serve.log").open("wb")
+        serve = subprocess.Popen(
+            [*VOICELOOP, "serve"],
+            env={**env, "VOICELOOP_DB": str(db)},
+            cwd=tmp,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                        break
+                except OSError:
+                    if serve.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit((tmp / "serve.log").read_text()) from None
+                    time.sleep(0.1)
+            print("idle mentions…", file=sys.stderr)
+            idle_end = time.monotonic() + args.idle_seconds
+            idle = send_mentions(port, args.interval, args.senders, lambda now: now > idle_end)
+
+            carded = threading.Event()
+            retrain_seconds: list[float] = []
+
+            def retrain() -> None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                body = sr.command_body(
+                    "/retrain", user="U1", text="", response_url=slack.response_url("retrain")
+                )
+                started = time.perf_counter()
+                signed_post(conn, body, "application/x-www-form-urlencoded")
+                slack.wait_for("response_url", timeout=600)
+                retrain_seconds.append(time.perf_counter() - started)
+                carded.set()
+
+            print("mentions while /retrain curates…", file=sys.stderr)
+            worker = threading.Thread(target=retrain)
+            worker.start()
+            during = send_mentions(port, args.interval, args.senders, lambda _now: carded.is_set())
+            worker.join()
+        finally:
+            serve.send_signal(signal.SIGINT)
+            try:
+                serve.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+            log.close()
+        card = slack.calls("response_url")[-1].params.get("text", "")
+        shutil.rmtree(tmp / "datasets", ignore_errors=True)
+
+    idle_ms = [seconds * 1000 for _, seconds in idle]
+    during_ms = [seconds * 1000 for _, seconds in during]
+    print(f"{args.replies:,} rated replies; a mention every {args.interval * 1000:.0f} ms")
+    print(f"card: {card[:120]}")
+    print(f"{'phase':<22}{'acks':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    for name, values in (("idle", idle_ms), ("during /retrain", during_ms)):
+        print(
+            f"{name:<22}{len(values):>6}{percentile(values, 50):>10.2f}"
+            f"{percentile(values, 99):>10.2f}{max(values):>10.2f}"
+        )
+    ratio = percentile(during_ms, 99) / percentile(idle_ms, 99)
+    print(f"p99 during / idle: {ratio:.2f} (target <= 2)")
+    print(f"max during: {max(during_ms):.1f} ms (target < 100)")
+    print(
+        f"/retrain to card: {retrain_seconds[0]:.1f} s; voiceloop curate: {cli_seconds:.1f} s; "
+        f"ratio {retrain_seconds[0] / cli_seconds:.2f} (target <= 1)"
+    )
+
+
+if __name__ == "__main__":
+    main()
