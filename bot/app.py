@@ -1,6 +1,7 @@
 """Builds the Bolt app: the Slack client, the responder and every listener."""
 
-from concurrent.futures import Executor, ThreadPoolExecutor
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,12 +25,22 @@ from bot.maintenance import Maintenance
 from bot.retraining import Retraining
 from bot.scheduler import RetrainScheduler
 from bot.settings import Settings, SettingsError
+from bot.work_pool import WorkerPool
 from curation import Lifecycle
 from storage import Store
 
 
 @dataclass
 class Service:
+    """The app and the pools its work runs on.
+
+    `listeners` runs Bolt's listener bodies, which only ack, write votes and
+    hand off; nothing slow may run there, or acks wait. `replies` runs model
+    calls (bounded: a full queue sheds load with a "busy" note), `background`
+    runs retrain work (dry runs, Start, Cancel, App Home), so it never takes a
+    reply's worker.
+    """
+
     app: App
     store: Store
     lifecycle: Lifecycle
@@ -38,21 +49,31 @@ class Service:
     retraining: Retraining
     # Polls the run in flight (at once: a restart resumes it) and runs the periodic check.
     scheduler: RetrainScheduler
+    listeners: WorkerPool
+    replies: WorkerPool
     # Retrain work the listeners hand off: dry runs, Start, Cancel, rollback, App Home.
-    background: Executor
+    background: WorkerPool
 
-    def stop_retraining(self) -> None:
-        """Stops polling and lets retrain work already handed off finish."""
-        self.scheduler.shutdown()
-        self.background.shutdown(wait=True)
+    @property
+    def pools(self) -> tuple[WorkerPool, ...]:
+        # Listeners first: they hand work to the others.
+        return (self.listeners, self.replies, self.background)
+
+    def stop(self, deadline: float) -> int:
+        """Takes no new work and lets running work finish until `deadline`
+        (time.monotonic()); returns how many jobs were dropped or cut short."""
+        for pool in self.pools:
+            pool.shutdown(wait=False)  # refuse new work everywhere at once
+        # The scheduler waits for a poll in progress; it gets the grace period, no more.
+        stopping = threading.Thread(target=self.scheduler.shutdown, daemon=True)
+        stopping.start()
+        self.maintenance.stop(max(0.0, deadline - time.monotonic()))
+        unfinished = sum(pool.stop(deadline) for pool in self.pools)
+        stopping.join(max(0.0, deadline - time.monotonic()))
+        return unfinished + stopping.is_alive()
 
 
-def build_service(
-    settings: Settings,
-    store: Store | None = None,
-    listener_executor: Executor | None = None,
-    background: Executor | None = None,
-) -> Service:
+def build_service(settings: Settings, store: Store | None = None) -> Service:
     """Everything `serve` runs, ready to attach to HTTP or Socket Mode."""
     missing = settings.missing_for_serve()
     if missing:
@@ -68,6 +89,8 @@ def build_service(
 
     token = settings.slack_bot_token.get_secret_value()
     signing_secret = settings.slack_signing_secret
+    # One listener thread per HTTP thread, so a listener is always free to ack.
+    listeners = WorkerPool("listener", settings.http_threads)
     # Slack rate-limits bursts (a busy thread, a big /retrain summary) and has
     # bad minutes: wait and retry, so one 500 or 429 does not cost a reply.
     retries = settings.slack_retries
@@ -85,9 +108,10 @@ def build_service(
             client=client,
             # Socket Mode needs no signing secret: the socket itself is authenticated.
             signing_secret=signing_secret.get_secret_value() if signing_secret else "",
-            listener_executor=listener_executor,
+            listener_executor=listeners,
         )
     except BoltError as e:
+        listeners.shutdown(wait=False)
         # Bolt checks the token with auth.test while building the app.
         cause = e.__cause__ or e.__context__
         error = cause.response.get("error") if isinstance(cause, SlackApiError) else None
@@ -95,6 +119,7 @@ def build_service(
             f"SLACK_BOT_TOKEN: Slack refused the token ({error or 'auth.test failed'})"
         ) from None
     except (OSError, SlackClientError) as e:
+        listeners.shutdown(wait=False)
         raise SettingsError(
             f"cannot reach Slack at {settings.slack_api_url} ({type(e).__name__})"
         ) from None
@@ -111,7 +136,8 @@ def build_service(
         context_tokens=settings.context_tokens,
         claim_expiry=timedelta(seconds=settings.claim_expiry_seconds),
     )
-    messages.register(app, responder, store, settings.channels)
+    replies = WorkerPool("reply", settings.reply_workers, settings.reply_queue)
+    messages.register(app, responder, store, settings.channels, replies)
     reactions.register(app, store, settings.good_emoji, settings.bad_emoji)
     feedback.register(app, store)
     corrections.register(app, store)
@@ -134,7 +160,7 @@ def build_service(
     )
     retraining.poll_soon = scheduler.poll_soon
     retraining.next_check = scheduler.next_check
-    background = background or ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrain")
+    background = WorkerPool("retrain", 2)
     retrain.register(app, retraining, background)
     home.register(app, retraining, background)
     maintenance = Maintenance(responder, store, client, every=settings.maintenance_seconds)
@@ -146,5 +172,7 @@ def build_service(
         maintenance=maintenance,
         retraining=retraining,
         scheduler=scheduler,
+        listeners=listeners,
+        replies=replies,
         background=background,
     )

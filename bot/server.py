@@ -1,17 +1,23 @@
-"""Serves the Bolt app: HTTP mode on /slack/events, or Socket Mode."""
+"""Serves the Bolt app: HTTP mode on /slack/events, or Socket Mode; stops within a grace period."""
 
 import logging
 import signal
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
 from types import FrameType
 from typing import Any
 from wsgiref.types import StartResponse
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
+
+from bot.app import Service
+from bot.signed_requests import check_signed_request
 
 log = logging.getLogger(__name__)
 
@@ -19,36 +25,91 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
-class SlackWsgiApp:
-    """Slack requests to Bolt, a health check for load balancers, 404 for the rest."""
+@dataclass(frozen=True)
+class HttpLimits:
+    """How much the HTTP side takes on: waitress threads and the largest body read."""
 
-    def __init__(self, app: App) -> None:
-        self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    threads: int = 8
+    max_body_bytes: int = 1024 * 1024
+
+
+class SlackWsgiApp:
+    """Slack requests to Bolt (verified first), a health check, 404 for the rest."""
+
+    def __init__(self, app: App, signing_secret: str, max_body_bytes: int) -> None:
+        self.bolt = app
+        self.verifier = SignatureVerifier(signing_secret)
+        self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
-            try:
-                return self.bolt(environ, start_response)
-            except ValueError:
-                # Bolt parses the body before checking the signature; a body that
-                # is not JSON (or a form with a broken payload) must not be a 500.
-                log.warning("refused a request whose body is not a Slack payload")
-                start_response("400 Bad Request", [("Content-Type", "text/plain")])
-                return [b"malformed Slack payload\n"]
+            if environ.get("REQUEST_METHOD") != "POST":
+                return _text(start_response, "405 Method Not Allowed", "POST Slack requests here\n")
+            return self._slack(environ, start_response)
         if path == HEALTH_PATH:
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok\n"]
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found\n"]
+            return _text(start_response, "200 OK", "ok\n")
+        return _text(start_response, "404 Not Found", "not found\n")
+
+    def _slack(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= self.max_body_bytes:
+            # waitress refuses these before they reach here (max_request_body_size);
+            # this keeps the cap under any other WSGI server too.
+            log.warning("refused a Slack request: body of %d bytes is over the cap", length)
+            return _text(start_response, "413 Request Entity Too Large", "body too large\n")
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = _headers(environ)
+        refusal = check_signed_request(body, headers, self.verifier)
+        if refusal is not None:
+            # Size and reason only: an unverified body is never logged.
+            log.warning("refused a Slack request (%d bytes): %s", len(body), refusal.reason)
+            status = HTTPStatus(refusal.status)
+            return _text(start_response, f"{status.value} {status.phrase}", refusal.reason + "\n")
+        query = environ.get("QUERY_STRING", "")
+        bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
+        response = self.bolt.dispatch(
+            BoltRequest(body=body.decode("utf-8"), query=query, headers=bolt_headers)
+        )
+        headers_out = [(name, v) for name, values in response.headers.items() for v in values]
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers_out)
+        return [response.body.encode("utf-8")]
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    return headers
+
+
+def _text(start_response: StartResponse, status: str, text: str) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+    return [text.encode("utf-8")]
 
 
 class HttpServer:
     """A waitress server that can be stopped from another thread (tests, signals)."""
 
-    def __init__(self, app: App, host: str, port: int, threads: int = 8) -> None:
-        self.app = app
-        self._server = create_server(SlackWsgiApp(app), host=host, port=port, threads=threads)
+    def __init__(
+        self, app: App, signing_secret: str, host: str, port: int, limits: HttpLimits
+    ) -> None:
+        self._server = create_server(
+            SlackWsgiApp(app, signing_secret, limits.max_body_bytes),
+            host=host,
+            port=port,
+            threads=limits.threads,
+            # waitress refuses a body of this size or more from its Content-Length,
+            # before reading it (its default is 1 GB).
+            max_request_body_size=limits.max_body_bytes + 1,
+        )
         self.port = int(self._server.effective_port)
         self._stopped = threading.Event()
 
@@ -67,8 +128,8 @@ class HttpServer:
         thread.start()
         return thread
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stops accepting requests, then lets in-flight replies finish."""
+    def stop(self, deadline: float) -> None:
+        """Stops accepting requests; requests being answered get until `deadline`."""
         server = self._server
 
         def close_all() -> None:
@@ -77,53 +138,61 @@ class HttpServer:
                 channel.close()
 
         server.trigger.pull_trigger(close_all)
-        self._server.task_dispatcher.shutdown(timeout=timeout)
-        self._stopped.wait(timeout)
-        finish_listeners(self.app, timeout)
+        remaining = max(0.0, deadline - time.monotonic())
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=remaining)
+        self._stopped.wait(max(0.0, deadline - time.monotonic()))
 
 
-def finish_listeners(app: App, timeout: float) -> None:
-    """Waits for listener threads (replies being generated) before exiting."""
-    executor = app.listener_runner.listener_executor
-    done = threading.Event()
-
-    def wait() -> None:
-        executor.shutdown(wait=True)
-        done.set()
-
-    threading.Thread(target=wait, daemon=True).start()
-    if not done.wait(timeout):
-        log.warning("stopped waiting for replies still in progress after %.0fs", timeout)
+def stop_service(service: Service, deadline: float) -> None:
+    """Lets running work finish until `deadline`; what is left is answered at the next start."""
+    unfinished = service.stop(deadline)
+    if unfinished:
+        log.warning(
+            "stopped with %d job(s) unfinished (grace period over); "
+            "unanswered messages are picked up at the next start",
+            unfinished,
+        )
 
 
-def serve_http(app: App, host: str, port: int) -> None:
-    server = HttpServer(app, host, port)
+def serve_http(
+    service: Service, signing_secret: str, host: str, port: int, limits: HttpLimits, grace: float
+) -> None:
+    server = HttpServer(service.app, signing_secret, host, port, limits)
     log.info("voiceloop listening on http://%s:%d%s (HTTP mode)", host, server.port, EVENTS_PATH)
-    stop_on_signals(server.stop)
-    server.serve_forever()
+    deadline = [time.monotonic() + grace]
+
+    def stop() -> None:
+        deadline[0] = time.monotonic() + grace
+        server.stop(deadline[0])
+
+    stop_on_signals(stop)
+    server.serve_forever()  # returns once stop() has closed the sockets
+    stop_service(service, deadline[0])
     log.info("voiceloop stopped")
 
 
-def serve_socket_mode(app: App, app_token: str) -> None:
-    handler = SocketModeHandler(app, app_token)
+def serve_socket_mode(service: Service, app_token: str, grace: float) -> None:
+    handler = SocketModeHandler(service.app, app_token)
     log.info("voiceloop connecting to Slack (Socket Mode)")
     handler.connect()  # type: ignore[no-untyped-call]
     stopping = threading.Event()
-
-    def stop() -> None:
-        stopping.set()
-
-    stop_on_signals(stop)
+    stop_on_signals(stopping.set)
     stopping.wait()
+    deadline = time.monotonic() + grace
     handler.close()  # type: ignore[no-untyped-call]
-    finish_listeners(app, 10.0)
+    stop_service(service, deadline)
     log.info("voiceloop stopped")
 
 
 def stop_on_signals(stop: Callable[[], None]) -> None:
     """Ctrl-C and SIGTERM stop the server cleanly instead of raising mid-request."""
 
+    stopping = threading.Event()
+
     def handle(signum: int, _frame: FrameType | None) -> None:
+        if stopping.is_set():
+            return  # already stopping, within the grace period
+        stopping.set()
         log.info("received %s, shutting down", signal.Signals(signum).name)
         threading.Thread(target=stop, name="voiceloop-stop", daemon=True).start()
 

@@ -204,6 +204,18 @@ class Settings(BaseSettings):
     import_max_messages: int = Field(5_000_000, ge=1)
     """Most messages read from one export; the rest is skipped and reported."""
 
+    # -- Load: HTTP threads, body cap, reply workers, shutdown -------------------
+    http_threads: int = Field(8, ge=1, le=256)
+    """HTTP mode threads answering Slack's requests (and as many listener threads)."""
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    """Largest request body accepted in HTTP mode; bigger ones get 413 unread."""
+    reply_workers: int = Field(8, ge=1, le=256)
+    """Replies generated at once (model calls run on these threads, never on the ones that ack)."""
+    reply_queue: int = Field(100, ge=0)
+    """Messages that may wait for a reply worker; beyond that the bot says it is busy."""
+    shutdown_grace_seconds: float = Field(10.0, ge=0)
+    """On SIGTERM or Ctrl-C, how long replies in progress may finish before the bot exits."""
+
     @field_validator(
         "channels",
         "good_emoji",

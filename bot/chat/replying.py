@@ -130,6 +130,21 @@ class Responder:
             with self._in_flight_lock:
                 self._in_flight.discard((claim.channel, claim.ts))
 
+    def decline(self, client: WebClient, claim: Claim, note: str) -> None:
+        """Answers a claimed message with `note` instead of a reply (the bot is
+        too busy to take it): the note is its answer, so nothing redoes it."""
+        try:
+            posted = client.chat_postMessage(
+                channel=claim.channel, thread_ts=claim.thread_ts or claim.ts, text=note
+            )
+            self.store.mark_answered(claim.channel, claim.ts, str(posted["ts"]), None)
+        except TRANSIENT as e:
+            log.error("could not decline %s/%s (%s)", claim.channel, claim.ts, _reason(e))
+            self._release(claim)  # a later maintenance pass answers it instead
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard((claim.channel, claim.ts))
+
     def recover(self, client: WebClient, bot: BotIdentity) -> int:
         """Finishes what a crash or a failure left: claims held by another
         (dead) process, released ones, and ones held too long. Returns how many

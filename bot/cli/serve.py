@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
         from bot.cli.warnings import note
         from bot.example_brand import example_brand_use
         from bot.logs import configure_logging
-        from bot.server import serve_http, serve_socket_mode
+        from bot.server import HttpLimits, serve_http, serve_socket_mode
         from bot.settings import load_settings
 
         settings = load_settings()
@@ -26,10 +26,11 @@ def register(app: typer.Typer) -> None:
         service.maintenance.start()
         # Resumes a run a restart left in flight, then polls it and checks on schedule.
         service.scheduler.start()
-        try:
-            if settings.slack_app_token is not None:
-                serve_socket_mode(service.app, settings.slack_app_token.get_secret_value())
-            else:
-                serve_http(service.app, settings.host, settings.port)
-        finally:
-            service.stop_retraining()
+        grace = settings.shutdown_grace_seconds
+        if settings.slack_app_token is not None:
+            serve_socket_mode(service, settings.slack_app_token.get_secret_value(), grace)
+        else:
+            assert settings.slack_signing_secret is not None  # build_service checked
+            limits = HttpLimits(settings.http_threads, settings.max_body_bytes)
+            secret = settings.slack_signing_secret.get_secret_value()
+            serve_http(service, secret, settings.host, settings.port, limits, grace)

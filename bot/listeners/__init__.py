@@ -1,5 +1,7 @@
 """Slack listeners, one module per surface; each exposes `register(app, ...)`.
 
-Listeners only translate payloads into calls on plain functions. Bolt acks
-events before the listener body runs, so model calls never delay the ack.
+Listeners only translate payloads into calls on plain functions, and they run
+on the threads that ack, so they do only cheap work there: votes and
+corrections are written before the ack; model calls go to the reply pool and
+curation to its own, so no ack ever waits behind them.
 """

@@ -1,8 +1,9 @@
-"""Mentions, DMs and thread follow-ups become replies.
+"""Mentions, DMs and thread follow-ups become replies, written on the reply pool.
 
 The message is claimed in a listener middleware, which Bolt runs before it
 acknowledges the delivery: a crash after the ack cannot lose the message, and
-a failure to claim it answers 500 so Slack delivers it again.
+a failure to claim it answers 500 so Slack delivers it again. The listener
+then only queues the reply: model calls never run on the threads that ack.
 """
 
 import logging
@@ -14,14 +15,25 @@ from slack_sdk import WebClient
 
 from bot.chat.replying import BotIdentity, Message, Responder
 from bot.slack_text import slack_id, slack_ts
+from bot.work_pool import PoolClosedError, PoolFullError, WorkerPool
 from storage import Store
 
 log = logging.getLogger(__name__)
 
 CLAIM = "voiceloop_claim"  # where the middleware leaves the claim for the listener
+BUSY = (
+    ":hourglass: I'm answering a lot of questions right now and couldn't take yours. "
+    "Please try again in a minute."
+)
 
 
-def register(app: App, responder: Responder, store: Store, channels: Collection[str]) -> None:
+def register(
+    app: App,
+    responder: Responder,
+    store: Store,
+    channels: Collection[str],
+    replies: WorkerPool,
+) -> None:
     allowed = set(channels)
 
     def answers_in(channel: str, channel_type: str | None) -> bool:
@@ -62,8 +74,16 @@ def register(app: App, responder: Responder, store: Store, channels: Collection[
 
     def answer(client: WebClient, context: BoltContext) -> None:
         claim = context.get(CLAIM)
-        if claim is not None:
-            responder.answer(client, claim, _identity(context))
+        if claim is None:
+            return
+        try:
+            replies.submit(responder.answer, client, claim, _identity(context))
+        except PoolFullError:
+            log.warning("reply queue full: told %s/%s to try again", claim.channel, claim.ts)
+            responder.decline(client, claim, BUSY)
+        except PoolClosedError:
+            # Shutting down: the claim stays unanswered, and the next start answers it.
+            log.info("not answering %s/%s while shutting down", claim.channel, claim.ts)
 
     @app.event("app_mention", middleware=[claim_before_ack(wanted_mention)])
     def on_mention(client: WebClient, context: BoltContext) -> None:

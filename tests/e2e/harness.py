@@ -1,16 +1,14 @@
 """Runs the real app in HTTP mode against the fakes and waits for its work."""
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.app import Service, build_service
-from bot.server import HttpServer
+from bot.server import HttpLimits, HttpServer
 from bot.settings import Settings, load_settings
 from storage import Store
 from tests.e2e import slack_requests as sr
@@ -24,43 +22,14 @@ OPENAI_KEY = "sk-test-openai-key-0987654321"
 T = TypeVar("T")
 
 
-class TrackingExecutor(ThreadPoolExecutor):
-    """Knows when every listener it ran has finished, so tests can assert on
-    what did NOT happen without sleeping."""
-
-    def __init__(self, name: str = "listener") -> None:
-        super().__init__(max_workers=8, thread_name_prefix=name)
-        self._pending = 0
-        self._idle = threading.Condition()
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> "Future[T]":
-        with self._idle:
-            self._pending += 1
-        future = super().submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def _done(self, _future: "Future[Any]") -> None:
-        with self._idle:
-            self._pending -= 1
-            self._idle.notify_all()
-
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        with self._idle:
-            if not self._idle.wait_for(lambda: self._pending == 0, timeout):
-                raise AssertionError(f"{self._pending} listener(s) still running after {timeout}s")
-
-
 @dataclass
 class RunningBot:
     settings: Settings
     store: Store
     server: HttpServer
-    executor: TrackingExecutor
     slack: FakeSlack
     openai: FakeOpenAI
     service: Service
-    background: TrackingExecutor
 
     def send_event(self, event: dict[str, Any], **kwargs: Any) -> sr.Response:
         headers = kwargs.pop("headers", None)
@@ -82,10 +51,11 @@ class RunningBot:
         return sr.post(self.server.url, body, secret=SIGNING_SECRET, **kwargs)
 
     def settle(self, timeout: float = 30.0) -> None:
-        """Waits until every listener started so far, and the work it handed
-        off, has finished."""
-        self.executor.wait_idle(timeout)
-        self.background.wait_idle(timeout)
+        """Waits until every job started so far (listeners, then what they handed
+        off) has finished, so tests can assert on what did NOT happen without sleeping."""
+        for pool in self.service.pools:
+            if not pool.wait_idle(timeout):
+                raise AssertionError(f"{pool.pending} {pool.name} job(s) still running")
 
 
 def bot_settings(slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: Any) -> Settings:
@@ -110,18 +80,17 @@ def running_bot(
     slack: FakeSlack, openai: FakeOpenAI, db: Path, **overrides: Any
 ) -> Iterator[RunningBot]:
     settings = bot_settings(slack, openai, db, **overrides)
-    executor, background = TrackingExecutor(), TrackingExecutor("retrain")
-    service = build_service(settings, listener_executor=executor, background=background)
-    server = HttpServer(service.app, "127.0.0.1", 0, threads=4)
+    service = build_service(settings)
+    limits = HttpLimits(settings.http_threads, settings.max_body_bytes)
+    server = HttpServer(service.app, SIGNING_SECRET, "127.0.0.1", 0, limits)
     server.start_in_thread()
     service.scheduler.start()
     try:
-        yield RunningBot(
-            settings, service.store, server, executor, slack, openai, service, background
-        )
+        yield RunningBot(settings, service.store, server, slack, openai, service)
     finally:
-        server.stop(timeout=5)
-        service.stop_retraining()
+        deadline = time.monotonic() + 5
+        server.stop(deadline)
+        service.stop(deadline)
         service.store.close()
 
 

@@ -9,7 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.e2e.harness import BOT_TOKEN, OPENAI_KEY, SIGNING_SECRET
+from tests.e2e import slack_requests as sr
+from tests.e2e.harness import BOT_TOKEN, OPENAI_KEY, SIGNING_SECRET, wait_until
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
 
@@ -64,10 +65,27 @@ def test_a_rejected_token_is_one_line_without_the_token(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_serve_answers_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(process: "subprocess.Popen[str]", port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                assert r.status == 200
+                return
+        except OSError:
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+
+
+def test_serve_answers_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
     with FakeSlack(bot_token=BOT_TOKEN) as slack, FakeOpenAI(api_key=OPENAI_KEY) as openai:
         env = clean_env(
             tmp_path,
@@ -88,16 +106,7 @@ def test_serve_answers_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             text=True,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                        assert r.status == 200
-                        break
-                except OSError:
-                    assert process.poll() is None, process.communicate()[1]
-                    assert time.monotonic() < deadline, "serve did not start"
-                    time.sleep(0.1)
+            wait_healthy(process, port)
             process.send_signal(signal.SIGINT)
             _, stderr = process.communicate(timeout=30)
         finally:
@@ -108,3 +117,37 @@ def test_serve_answers_then_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert "note: using the example brand (Fernleaf Outdoor Co. / Brightside)" in stderr
     assert "Traceback" not in stderr
     assert BOT_TOKEN not in stderr and OPENAI_KEY not in stderr
+
+
+def test_sigterm_with_a_backlog_exits_within_the_grace_period(tmp_path: Path) -> None:
+    grace = 1.0
+    with FakeSlack(bot_token=BOT_TOKEN) as slack, FakeOpenAI(api_key=OPENAI_KEY) as openai:
+        openai.delay(30.0)  # every reply is still running when SIGTERM comes
+        port = free_port()
+        env = clean_env(
+            tmp_path, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            OPENAI_API_KEY=OPENAI_KEY, OPENAI_BASE_URL=openai.base_url, SLACK_API_URL=slack.url,
+            VOICELOOP_PORT=str(port), VOICELOOP_HOST="127.0.0.1", VOICELOOP_REPLY_WORKERS="4",
+            VOICELOOP_SHUTDOWN_GRACE_SECONDS=str(grace),
+        )  # fmt: skip
+        process = subprocess.Popen(
+            [*VOICELOOP, "serve"], env=env, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            wait_healthy(process, port)
+            url = f"http://127.0.0.1:{port}/slack/events"
+            for i in range(40):
+                body = sr.event_body(sr.mention(f"<@UBOT> question {i}"))
+                assert sr.post(url, body, secret=SIGNING_SECRET).status == 200
+            wait_until(lambda: len(openai.chat_requests()) >= 4)
+            process.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+            _, stderr = process.communicate(timeout=30)
+            took = time.monotonic() - sent
+        finally:
+            process.kill()
+    # The grace period, plus the interpreter's own exit.
+    assert took < grace + 2.0, f"took {took:.1f}s to exit"
+    assert process.returncode == 0, stderr
+    assert "unfinished" in stderr and "Traceback" not in stderr
