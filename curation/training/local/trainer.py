@@ -128,7 +128,13 @@ class LocalTrainer:
 
     def _job(self, run: TrainingRun) -> LocalJob:
         run_dir = Path(run.job_id) if run.job_id else self._run_dir(run)
-        return read_job(run_dir / "job.json")
+        try:
+            return read_job(run_dir / "job.json")
+        except (OSError, ValueError, KeyError) as e:
+            raise TrainingRefusedError(
+                f"run #{run.id}'s folder {run_dir} is gone or damaged ({type(e).__name__}); "
+                "start a new run"
+            ) from e
 
 
 def gpu_time(seconds: float) -> str:

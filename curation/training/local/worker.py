@@ -35,6 +35,7 @@ DPO_VALIDATION = "dpo_validation.jsonl"
 # The name DPOTrainer gives the frozen copy of the adapter it trains against
 # (and the folder it is saved in beside the trained one).
 _REFERENCE = "ref"
+_STAGE_NAMES = {"sft": "supervised", "dpo": "DPO"}
 
 
 def main(argv: list[str]) -> int:
@@ -247,7 +248,8 @@ class _ProgressCallback(TrainerCallback):  # type: ignore[misc]
         epoch = float(logs.get("epoch", state.epoch or 0))
         self._progress.write(
             "progress",
-            f"{self._stage} step {state.global_step}/{state.max_steps}: loss {logs['loss']:.4f}",
+            f"{_STAGE_NAMES[self._stage]} step {state.global_step}/{state.max_steps}: "
+            f"loss {logs['loss']:.4f}, {rate:,.0f} tokens/s",
             stage=self._stage,
             step=state.global_step,
             max_steps=state.max_steps,

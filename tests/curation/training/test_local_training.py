@@ -191,3 +191,22 @@ def test_cancel_stops_the_trainer_process(lifecycle: Lifecycle, store: Store) ->
     assert lifecycle.backend.trainer.poll(cancelled).state == "cancelled"
     time.sleep(0.1)
     assert lifecycle.advance() == []
+
+
+def test_a_run_whose_folder_is_gone_fails_instead_of_stopping_the_flow(
+    lifecycle: Lifecycle, store: Store
+) -> None:
+    run = start(lifecycle)
+    lifecycle.advance()
+    submitted = store.run(run.id)
+    assert submitted is not None and submitted.job_id
+    pid = int(Path(submitted.job_id, "pid").read_text())
+    os.killpg(pid, signal.SIGKILL)
+    for name in ("job.json", "progress.jsonl"):
+        Path(submitted.job_id, name).unlink(missing_ok=True)
+
+    drive_until_settled(lifecycle)
+
+    failed = store.run(run.id)
+    assert failed is not None and failed.status == "failed"
+    assert failed.error is not None and "is gone or damaged" in failed.error
