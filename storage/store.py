@@ -80,8 +80,9 @@ class Store(RunTables):
             raise StorageError(f"cannot open database {self.path}: {e}") from e
         self.db = Database(conn)
         self._lock = threading.RLock()
-        self._reader: Database | None = None
-        self._reader_lock = threading.Lock()
+        # One read connection per thread that reads (the pools bound how many).
+        self._readers = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
         try:
             if self.path != ":memory:":
                 # WAL lets `voiceloop curate` read while the bot writes.
@@ -89,12 +90,6 @@ class Store(RunTables):
             self.db.execute("PRAGMA foreign_keys = ON")
             with self._lock:
                 _retry_busy(lambda: migrations.apply(self.db), self.path)
-            if self.path != ":memory:":
-                reader = sqlite3.connect(
-                    self.path, check_same_thread=False, timeout=busy_timeout, isolation_level=None
-                )
-                reader.execute("PRAGMA query_only = ON")
-                self._reader = Database(reader)
         except sqlite3.DatabaseError as e:
             raise StorageError(f"{self.path} is not a usable voiceloop database: {e}") from e
 
@@ -102,9 +97,8 @@ class Store(RunTables):
         # Under the lock, so a write still running on another thread finishes first.
         with self._lock:
             self.db.close()
-        with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
+            for conn in self._reader_connections:
+                conn.close()
 
     def table(self, name: str) -> Table:
         return self.db.table(name)
@@ -135,15 +129,24 @@ class Store(RunTables):
     @contextmanager
     def reading(self) -> Iterator[Database]:
         """A connection for reads. Outside a transaction, reads of a file
-        database go to a connection of their own, so a long read (curation in
-        /retrain) never holds up the bot's writes: WAL gives it a snapshot.
-        Inside a transaction they use its connection and see its writes."""
-        if self._reader is None or self.db.conn.in_transaction:
+        database go to a connection of the calling thread's own, so a long
+        read (curation in /retrain) holds up neither the bot's writes nor its
+        other reads: WAL gives each a snapshot. Inside a transaction they use
+        its connection and see its writes."""
+        if self.path == ":memory:" or self.db.conn.in_transaction:
             with self._lock:
                 yield self.db
             return
-        with self._reader_lock:
-            yield self._reader
+        reader: Database | None = getattr(self._readers, "db", None)
+        if reader is None:
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, timeout=self.busy_timeout, isolation_level=None
+            )
+            conn.execute("PRAGMA query_only = ON")
+            reader = self._readers.db = Database(conn)
+            with self._lock:
+                self._reader_connections.append(conn)
+        yield reader
 
     # -- claims: a message is answered once ------------------------------------
 
