@@ -21,19 +21,12 @@ from curation.dataset.tokens import (
     truncate_to_tokens,
 )
 from curation.endpoints import Endpoint, Endpoints
-from curation.errors import CurationError
+from curation.errors import CurationError, LifecycleError
 from curation.evaluation.gate import GateConfig
 from curation.evaluation.stats import GateSummary
 from curation.prompt_tokens import PromptTokens, system_prompt_tokens
-from curation.retrain import (
-    Lifecycle,
-    LifecycleConfig,
-    LifecycleError,
-    LifecycleStatus,
-    RetrainPreview,
-    RetrainRunningError,
-    RunUpdate,
-)
+from curation.retrain import Lifecycle, LifecycleConfig, RetrainRunningError
+from curation.run_updates import LifecycleStatus, RetrainPreview, RunUpdate
 from curation.training.backend import (
     LOCAL_HINT,
     Backend,

@@ -10,19 +10,20 @@ submitted or promoted twice.
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from curation.dataset.build import BuildResult, build_dataset
+from curation.dataset.build import build_dataset
 from curation.dataset.pipeline import CurationConfig, Progress
 from curation.endpoints import Endpoints
-from curation.errors import CurationError
+from curation.errors import CurationError, LifecycleError
 from curation.evaluation.gate import Contender, Gate, GateConfig, GateResult
-from curation.evaluation.stats import GateSummary, summarize
-from curation.prompt_tokens import PromptTokens, prompt_tokens
+from curation.evaluation.stats import summarize
+from curation.promotion import Promotion
 from curation.redact import redact
+from curation.run_updates import LifecycleStatus, RetrainPreview, RunUpdate
 from curation.training.backend import (
     Backend,
     JobProgress,
@@ -33,7 +34,6 @@ from storage import (
     IN_FLIGHT,
     DatasetVersion,
     Deployment,
-    RunEvent,
     Store,
     TrainingRun,
     dataset_version,
@@ -45,16 +45,9 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(minutes=15)
 RECENT_EVENTS = 8
 
-UpdateKind = Literal["progress", "promoted", "held", "failed", "cancelled"]
-
 
 class RetrainRunningError(Exception):
     """A dataset build is already running; one at a time keeps versions coherent."""
-
-
-class LifecycleError(Exception):
-    """A request the flow cannot honour (no such run, not held, nothing in
-    flight); the message says what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -67,60 +60,6 @@ class LifecycleConfig:
     job_timeout_hours: float = 24.0
     poll_seconds: float = 30.0
     min_new_examples: int = 50
-
-
-@dataclass(frozen=True)
-class RetrainPreview:
-    """The dry-run card: what a run on this dataset version would train and cost."""
-
-    build: BuildResult
-    backend: str
-    base_model: str
-    estimate: str
-    warnings: list[str]
-
-    @property
-    def dataset(self) -> DatasetVersion | None:
-        return self.build.version
-
-    @property
-    def examples(self) -> int:
-        return len(self.build.curated.train) + len(self.build.curated.validation)
-
-    @property
-    def tokens(self) -> int:
-        return self.build.curated.train_tokens + self.build.curated.validation_tokens
-
-    @property
-    def preference_pairs(self) -> int:
-        return self.dataset.preference_pairs if self.dataset else 0
-
-    def top_rejections(self, n: int = 5) -> list[tuple[str, int]]:
-        return list(self.build.curated.rejection_counts.items())[:n]
-
-
-@dataclass(frozen=True)
-class RunUpdate:
-    """Something people should hear about a run: plain text, one paragraph, no secrets."""
-
-    run: TrainingRun
-    kind: UpdateKind
-    text: str
-
-
-@dataclass(frozen=True)
-class LifecycleStatus:
-    backend: str
-    live: Deployment | None
-    history: list[Deployment]  # newest first
-    in_flight: TrainingRun | None
-    events: list[RunEvent]  # the run in flight's latest, oldest first
-    last_run: TrainingRun | None  # the newest run that is no longer in flight
-    last_evaluation: GateSummary | None  # of the newest run the gate judged
-    votes_since_last_run: int
-    corrections_since_last_run: int
-    prompt_tokens: PromptTokens | None  # live against the deployment before it
-    warnings: list[str] = field(default_factory=list)
 
 
 class Lifecycle:
@@ -136,6 +75,7 @@ class Lifecycle:
         self.config = config
         self.backend = backend
         self.gate = Gate(store, endpoints, config.gate)
+        self.promotion = Promotion(store, backend.serving)
         self.clock = clock
         self._building = threading.Lock()
         self._advancing = threading.Lock()
@@ -342,12 +282,14 @@ class Lifecycle:
             return [RunUpdate(held, "held", text.strip())]
         if self.store.update_run(run.id, expect=("evaluating",), **figures) is None:
             return []
-        deployment = self._promote(run, base_url, model, f"promoted by the gate: {s.describe()}")
+        deployment = self.promotion.promote(
+            run, base_url, model, f"promoted by the gate: {s.describe()}"
+        )
         if deployment is None:
             return []
         promoted = self.store.run(run.id)
         assert promoted is not None
-        tokens = self._prompt_tokens(deployment)
+        tokens = self.promotion.prompt_tokens(deployment)
         text = (
             f"Training run #{run.id} is live: {model} now answers with the short prompt. "
             f"The gate found a {s.describe()}. "
@@ -355,26 +297,6 @@ class Lifecycle:
             + f"Replaced {live.model}; /retrain rollback brings it back. {caveats}"
         )
         return [RunUpdate(promoted, "promoted", text.strip())]
-
-    def _promote(
-        self, run: TrainingRun, base_url: str | None, model: str, note: str
-    ) -> Deployment | None:
-        dataset = self._dataset(run)
-        deployment = self.store.promote(
-            run.id, model=model, prompt_id=dataset.prompt_id, base_url=base_url, note=note
-        )
-        if deployment is None:
-            return None
-        previous = self.store.rollback_target()
-        keep = [run]
-        if previous is not None and previous.run_id is not None:
-            earlier = self.store.run(previous.run_id)
-            keep += [earlier] if earlier else []
-        try:
-            self.backend.serving.retire(keep)
-        except Exception as e:  # retiring old models is housekeeping, never fatal
-            log.warning("could not retire old models: %s", redact(str(e)))
-        return deployment
 
     # -- people's requests -----------------------------------------------------------
 
@@ -397,24 +319,14 @@ class Lifecycle:
             status = run.status if run else "unknown"
             raise LifecycleError(f"run #{run_id} is {status}; only a held run can be promoted")
         base_url, model = self.backend.serving.load(run)
-        deployment = self._promote(run, base_url, model, f"promoted anyway by {by}")
+        deployment = self.promotion.promote(run, base_url, model, f"promoted anyway by {by}")
         if deployment is None:
             raise LifecycleError(f"run #{run_id} was promoted or changed meanwhile")
         return deployment
 
     def rollback(self, by: str) -> Deployment:
         """Append a row restoring the deployment live before this one."""
-        target = self.store.rollback_target()
-        if target is None:
-            raise LifecycleError("there is no earlier deployment to roll back to")
-        if target.run_id is not None:
-            run = self.store.run(target.run_id)
-            if run is not None:
-                self.backend.serving.load(run)  # the local backend reloads its adapter
-        restored = self.store.rollback(f"rolled back by {by}")
-        if restored is None:
-            raise LifecycleError("there is no earlier deployment to roll back to")
-        return restored
+        return self.promotion.rollback(by)
 
     # -- what people see -----------------------------------------------------------
 
@@ -436,7 +348,7 @@ class Lifecycle:
             last_evaluation=summarize(self.store.evaluations(judged.id)) if judged else None,
             votes_since_last_run=votes,
             corrections_since_last_run=corrections,
-            prompt_tokens=self._prompt_tokens(live) if live else None,
+            prompt_tokens=self.promotion.prompt_tokens(live) if live else None,
             warnings=self._backend_warnings(live),
         )
 
@@ -513,19 +425,6 @@ class Lifecycle:
             return self.backend.trainer.warnings(live.model if live else None)
         except TrainingUnavailableError as e:
             return [redact(f"could not check {self.backend.name} for warnings: {e}")]
-
-    def _prompt_tokens(self, deployment: Deployment) -> PromptTokens | None:
-        """System-prompt tokens per reply of a trained deployment against the
-        configured pair (the long voice guide) live before it; None while the
-        configured pair is live."""
-        if deployment.run_id is None:
-            return None
-        earlier = [
-            d
-            for d in self.store.deployments()
-            if d.id < deployment.id and d.run_id is None and d.prompt_id != deployment.prompt_id
-        ]
-        return prompt_tokens(self.store, earlier[0], deployment) if earlier else None
 
 
 def _notes(events: list[JobProgress]) -> str:

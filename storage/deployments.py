@@ -1,0 +1,155 @@
+"""Deployment history beyond the live row: promotion, rollback and provenance (mixed into Store)."""
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+
+from storage.records import Deployment, Provenance, TrainingRun
+
+
+class DeploymentTables:
+    """Promotion and rollback append deployment rows; provenance reads them back."""
+
+    db: Database
+    _lock: threading.RLock
+    transaction: Callable[[], AbstractContextManager[Database]]
+    table: Callable[[str], Table]
+    deploy: Callable[..., Deployment]
+    run: Callable[[int], TrainingRun | None]
+    update_run: Callable[..., TrainingRun | None]
+
+    def deployments(self, limit: int | None = None) -> list[Deployment]:
+        """Deployment history, newest first."""
+        with self._lock:
+            rows = self.table("deployments").rows_where(order_by="id desc", limit=limit)
+            return [Deployment(**r) for r in rows]
+
+    def promote(
+        self, run_id: int, *, model: str, prompt_id: str, base_url: str | None, note: str
+    ) -> Deployment | None:
+        """Make a run's trained model live, once: the run moves to `promoted`
+        and the deployment row is appended in one transaction, and only from
+        `evaluating` or `held` (None when another caller promoted it first).
+        `model` is the name the serving side answers to."""
+        with self.transaction():
+            run = self.update_run(
+                run_id,
+                expect=("evaluating", "held"),
+                status="promoted",
+                serve_base_url=base_url,
+            )
+            if run is None:
+                return None
+            return self.deploy(
+                model,
+                prompt_id,
+                "promotion",
+                base_url=base_url,
+                note=note,
+                run_id=run.id,
+                dataset_id=run.dataset_id,
+            )
+
+    def rollback_target(self) -> Deployment | None:
+        """The deployment a rollback would restore: the one live before the
+        live one was deployed. Deployments behave as a stack: a promotion (or a
+        configuration change) pushes, a rollback pops, so rolling back twice
+        goes back two steps rather than undoing the first rollback."""
+        with self._lock:
+            rows = [Deployment(**r) for r in self.table("deployments").rows_where(order_by="id")]
+        stack: list[Deployment] = []
+        for row in rows:
+            if row.origin == "rollback" and len(stack) > 1:
+                stack.pop()
+            elif row.origin != "rollback":
+                stack.append(row)
+        return stack[-2] if len(stack) > 1 else None
+
+    def rollback(self, note: str) -> Deployment | None:
+        """Append a row restoring the previous deployment (None when there is
+        none); history is never deleted."""
+        with self.transaction():
+            target = self.rollback_target()
+            if target is None:
+                return None
+            return self.deploy(
+                target.model,
+                target.prompt_id,
+                "rollback",
+                base_url=target.base_url,
+                note=note,
+                run_id=target.run_id,
+                dataset_id=target.dataset_id,
+                restores_id=target.id,
+            )
+
+    # -- provenance ----------------------------------------------------------------
+
+    def record_dataset_replies(self, dataset_id: str, replies: dict[str, list[str]]) -> None:
+        """Which replies (Slack "channel/ts" keys) a dataset version was built
+        from, by split; recording them again adds nothing."""
+        rows = [
+            {
+                "dataset_id": dataset_id,
+                "channel": key.partition("/")[0],
+                "ts": key.partition("/")[2],
+                "split": split,
+            }
+            for split, keys in replies.items()
+            for key in keys
+        ]
+        with self.transaction():
+            self.table("dataset_replies").insert_all(rows, ignore=True, batch_size=1000)
+
+    def dataset_reply_keys(self, dataset_id: str) -> set[str]:
+        """The "channel/ts" keys of the replies a dataset version was built from."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT channel, ts FROM dataset_replies WHERE dataset_id = ?", [dataset_id]
+            ).fetchall()
+        return {f"{channel}/{ts}" for channel, ts in rows}
+
+    def ratings_since(self, since: str) -> tuple[int, int]:
+        """Votes and corrections given or changed after `since` (an ISO time)."""
+        with self._lock:
+            votes = self.table("votes").count_where("updated_at > ?", [since])
+            corrections = self.table("corrections").count_where("created_at > ?", [since])
+        return votes, corrections
+
+    def mean_prompt_tokens(self, deployment_id: int) -> float | None:
+        """Mean prompt tokens per reply a deployment answered with, as the model counted."""
+        with self._lock:
+            (mean,) = self.db.execute(
+                "SELECT avg(prompt_tokens) FROM replies WHERE deployment_id = ?",
+                [deployment_id],
+            ).fetchone()
+        return None if mean is None else float(mean)
+
+    def provenance(self, deployment_id: int) -> Provenance:
+        """A deployment ← its run ← its dataset version ← the replies, votes and
+        corrections that version was built from."""
+        with self._lock:
+            deployment = Deployment(**self.table("deployments").get(deployment_id))
+            run = self.run(deployment.run_id) if deployment.run_id is not None else None
+            dataset_id = deployment.dataset_id
+            counts: dict[str, int] = {}
+            votes = corrections = 0
+            if dataset_id is not None:
+                counts = dict(
+                    self.db.execute(
+                        "SELECT split, count(*) FROM dataset_replies WHERE dataset_id = ? "
+                        "GROUP BY split",
+                        [dataset_id],
+                    ).fetchall()
+                )
+                votes, corrections = self.db.execute(
+                    "SELECT (SELECT count(*) FROM votes v JOIN dataset_replies d "
+                    "ON v.channel = d.channel AND v.ts = d.ts WHERE d.dataset_id = ?), "
+                    "(SELECT count(*) FROM corrections c JOIN dataset_replies d "
+                    "ON c.channel = d.channel AND c.ts = d.ts WHERE d.dataset_id = ?)",
+                    [dataset_id, dataset_id],
+                ).fetchone()
+        return Provenance(deployment, run, dataset_id, counts, votes, corrections)
