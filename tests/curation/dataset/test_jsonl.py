@@ -1,11 +1,11 @@
-"""`validate`'s file check: every bad line reported with its number, nothing loaded whole."""
+"""JSONL files: how they are written, and `validate`'s check, every bad line with its number."""
 
 import json
 import tracemalloc
 from pathlib import Path
 
 from curation.dataset.base_models import MIN_TRAINING_EXAMPLES
-from curation.dataset.jsonl import check_training_file, max_line_bytes
+from curation.dataset.jsonl import check_training_file, dumps_jsonl, max_line_bytes
 
 GOOD = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hey"}]}
 
@@ -14,6 +14,17 @@ def write(tmp_path: Path, *lines: bytes) -> Path:
     path = tmp_path / "train.jsonl"
     path.write_bytes(b"".join(line + b"\n" for line in lines))
     return path
+
+
+def test_lines_are_written_one_object_each_in_real_utf8() -> None:
+    lines = [{"role": "user", "content": 'Line one\nand "two" 🥾'}, GOOD]
+    written = dumps_jsonl(lines)
+    assert written.decode("utf-8").splitlines() == [
+        '{"role": "user", "content": "Line one\\nand \\"two\\" 🥾"}',
+        json.dumps(GOOD),
+    ]
+    assert [json.loads(line) for line in written.splitlines()] == lines
+    assert dumps_jsonl([]) == b""
 
 
 def test_each_kind_of_bad_line_is_named_with_its_number(tmp_path: Path) -> None:
