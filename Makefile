@@ -8,7 +8,7 @@ LOCAL_STAMP := $(VENV)/.local-installed
 # pull a multi-GB CUDA build. Override for a GPU machine: make TORCH=torch ...
 TORCH ?= torch==2.13.0
 
-.PHONY: install run test lint typecheck check bench clean
+.PHONY: install run test lint typecheck check wheel-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +42,16 @@ typecheck: $(LOCAL_STAMP)
 
 check: lint typecheck test
 
+# Build the wheel, install it into a fresh virtual environment, run it away
+# from the source tree (needs only the package registries).
+wheel-check: $(STAMP)
+	PYTHON=$(BIN)/python bash .ci/wheel-check
+
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
 	$(BIN)/python bench/curate.py
 	$(BIN)/python bench/prompt_tokens.py
+	$(BIN)/python bench/read_replies.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

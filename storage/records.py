@@ -32,13 +32,16 @@ class Deployment:
     restores_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Replies, votes, corrections and turns are read and imported by the hundred
+# thousand: slots, and not frozen, since a frozen dataclass's __init__ costs
+# several times as much. Nothing changes one after it is made.
+@dataclass(slots=True)
 class ChatTurn:
     role: Literal["user", "assistant"]
     content: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """One bot reply, addressed by Slack's (channel, ts) of the reply message."""
 
@@ -61,7 +64,7 @@ class Reply:
     created_at: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Vote:
     channel: str
     ts: str
@@ -73,7 +76,7 @@ class Vote:
     event_ts: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Correction:
     channel: str
     ts: str

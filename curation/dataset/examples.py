@@ -9,7 +9,7 @@ Role = Literal["system", "user", "assistant"]
 ExampleSource = Literal["votes", "correction"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LabeledReply:
     """A bot reply with every rating the team gave it."""
 

@@ -75,3 +75,28 @@ def test_old_delivery_keys_are_pruned_and_recent_ones_kept() -> None:
     store.db.execute("INSERT INTO events (key, received_at) VALUES ('recent', ?)", [now()])
     assert store.prune_events() == 1
     assert [row["key"] for row in store.db.table("events").rows] == ["recent"]
+
+
+def test_rated_replies_hands_each_reply_its_own_votes_and_corrections_oldest_first() -> None:
+    store = Store(":memory:")
+    second = make_reply(store, ts="100.2")
+    first = make_reply(store, ts="100.1")
+    plain = Reply(channel="C2", ts="100.1", text="No thread.", created_at="2024-01-01")
+    store.save_reply(plain)
+    store.record_vote("C1", "100.1", "U1", 1, "reaction:+1")
+    store.record_vote("C1", "100.2", "U1", -1, "reaction:-1")
+    store.record_vote("C1", "100.1", "U2", -1, "feedback_button")
+    store.save_correction("C1", "100.2", "U3", "Better.")
+    rated = store.rated_replies(lambda reply, votes, corrections: (reply, votes, corrections))
+    assert [(r.channel, r.ts) for r, _, _ in rated] == [
+        ("C1", "100.2"),
+        ("C1", "100.1"),
+        ("C2", "100.1"),
+    ]
+    (reply_2, votes_2, corrections_2), (reply_1, votes_1, corrections_1), last = rated
+    assert reply_2.context == second.context and reply_1.text == first.text
+    assert [(v.user, v.value) for v in votes_1] == [("U1", 1), ("U2", -1)]
+    assert [(v.user, v.value) for v in votes_2] == [("U1", -1)]
+    assert corrections_1 == () and [c.text for c in corrections_2] == ["Better."]
+    assert last == (plain, (), ())
+    assert [r for r, _, _ in rated] == list(store.replies())
