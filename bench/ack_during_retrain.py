@@ -11,7 +11,7 @@ slowest ack under 100 ms, and /retrain no slower than `voiceloop curate` on a
 copy of the same database, timed here too.
 
     python bench/ack_during_retrain.py [--replies 100000] [--interval 0.05]
-                                       [--idle-seconds 10] [--senders 4]
+                                       [--idle-seconds 10] [--warmup-seconds 3] [--senders 4]
 """
 
 import argparse
@@ -108,7 +108,7 @@ def percentile(values: list[float], p: float) -> float:
 def time_cli_curate(db: Path, out: Path, env: dict[str, str]) -> float:
     started = time.perf_counter()
     result = subprocess.run(
-        [*VOICELOOP, "curate", "--out", str(out)],
+        [*VOICELOOP, "curate", "--out", str(out), "--allow-example-brand"],
         env={**env, "VOICELOOP_DB": str(db)},
         capture_output=True,
         text=True,
@@ -123,8 +123,9 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=100_000)
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between mentions")
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--warmup-seconds", type=float, default=3.0, help="mentions not counted")
     parser.add_argument("--senders", type=int, default=4)
-    parser.add_argument("--model-delay", type=float, default=0.5)
+    parser.add_argument("--model-delay", type=float, default=0.0)
     args = parser.parse_args()
 
     with (
@@ -173,7 +174,9 @@ def main() -> None:
                     if serve.poll() is not None or time.monotonic() > deadline:
                         raise SystemExit((tmp / "serve.log").read_text()) from None
                     time.sleep(0.1)
-            print("idle mentions…", file=sys.stderr)
+            print("warm-up and idle mentions…", file=sys.stderr)
+            warm_end = time.monotonic() + args.warmup_seconds
+            send_mentions(port, args.interval, args.senders, lambda now: now > warm_end)
             idle_end = time.monotonic() + args.idle_seconds
             idle = send_mentions(port, args.interval, args.senders, lambda now: now > idle_end)
 
