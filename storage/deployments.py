@@ -9,6 +9,9 @@ from sqlite_utils.db import Table
 
 from storage.records import Deployment, Provenance, TrainingRun
 
+# Rows of dataset provenance written per write transaction (see record_dataset_replies).
+PROVENANCE_ROWS_PER_TRANSACTION = 2_000
+
 
 class DeploymentTables:
     """Promotion and rollback append deployment rows; provenance reads them back."""
@@ -101,8 +104,15 @@ class DeploymentTables:
             for split, keys in replies.items()
             for key in keys
         ]
-        with self.transaction():
-            self.table("dataset_replies").insert_all(rows, ignore=True, batch_size=1000)
+        # Short transactions, because the bot writes a claim before every ack:
+        # one transaction over 40,000 rows held the write lock for ~150 ms.
+        # Recording is idempotent and every build records again, so a version
+        # whose recording was cut short is completed the next time it is built.
+        for start in range(0, len(rows), PROVENANCE_ROWS_PER_TRANSACTION):
+            with self.transaction():
+                self.table("dataset_replies").insert_all(
+                    rows[start : start + PROVENANCE_ROWS_PER_TRANSACTION], ignore=True
+                )
 
     def dataset_reply_keys(self, dataset_id: str) -> set[str]:
         """The "channel/ts" keys of the replies a dataset version was built from."""
