@@ -19,34 +19,25 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from history import seed_history  # bench/history.py
+from loopback import VOICELOOP, free_port, percentile, wait_healthy  # bench/loopback.py
 from slack_sdk.signature import SignatureVerifier
 
 from tests.e2e import slack_requests as sr
 from tests.e2e.harness import BOT_TOKEN, OPENAI_KEY, SIGNING_SECRET
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
-
-VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def signed_post(conn: http.client.HTTPConnection, body: str, content_type: str) -> float:
@@ -98,11 +89,6 @@ def send_mentions(
     for thread in threads:
         thread.join()
     return acks
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def time_cli_curate(db: Path, out: Path, env: dict[str, str]) -> float:
@@ -165,15 +151,7 @@ def main() -> None:
             stderr=log,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                        break
-                except OSError:
-                    if serve.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit((tmp / "serve.log").read_text()) from None
-                    time.sleep(0.1)
+            wait_healthy(serve, port, "voiceloop serve", tmp / "serve.log")
             print("warm-up and idle mentions…", file=sys.stderr)
             warm_end = time.monotonic() + args.warmup_seconds
             send_mentions(port, args.interval, args.senders, lambda now: now > warm_end)

@@ -23,14 +23,12 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from loopback import VOICELOOP, free_port, percentile, wait_healthy  # bench/loopback.py
 from slack_sdk.signature import SignatureVerifier
 
 from tests.e2e import slack_requests as sr
@@ -115,24 +114,6 @@ def run_bare_bolt(slack_url: str, port: int) -> None:
     server = HttpServer(app, SIGNING_SECRET, "127.0.0.1", port, HttpLimits())
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     server.serve_forever()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(process: "subprocess.Popen[bytes]", port: int, what: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{what} did not start:\n{log.read_text()}") from None
-            time.sleep(0.1)
 
 
 @contextmanager
@@ -241,11 +222,6 @@ def send_at_rate(
 # -- figures --------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def report(mode: Mode, args: argparse.Namespace, timings: Timings, replies: int) -> None:
     ours, bare = timings.acks["voiceloop"], timings.acks["bare Bolt"]
     sent = len(ours)
@@ -314,7 +290,7 @@ def main() -> None:
             "VOICELOOP_LOG_LEVEL": "WARNING",
         }
         env.pop("SLACK_APP_TOKEN", None)
-        voiceloop_cmd = [sys.executable, "-c", "from bot.cli.main import main; main()", "serve"]
+        voiceloop_cmd = [*VOICELOOP, "serve"]
         bare_cmd = [*script, "--bare-bolt", urls["slack"], str(ports["bare Bolt"])]
         logs = {name: Path(tmp) / f"{name.replace(' ', '-')}.log" for name in ports}
         with (

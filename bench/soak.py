@@ -15,19 +15,19 @@ latency is also given as a ratio against the same bot measured idle first.
 
 import argparse
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from loopback import VOICELOOP, free_port, percentile, wait_healthy  # bench/loopback.py
 
 from bot.chat.replying import APOLOGY, PLACEHOLDER
 from storage import Reply, Store
@@ -36,7 +36,6 @@ from tests.e2e.harness import BOT_TOKEN, OPENAI_KEY, SIGNING_SECRET
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import BOT_ID, FakeSlack
 
-VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
 MODEL_DELAY = 2.0
 ACK_LIMIT = 3.0
 # Of every 20 requests: 2 mentions, 8 reactions, 9 clicks, 1 /retrain.
@@ -51,12 +50,6 @@ class Sent:
     mention_ts: str | None = None
     voter: str | None = None
     reply_ts: str | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def post(url: str, body: str, content_type: str) -> tuple[int, float]:
@@ -137,7 +130,7 @@ def main() -> None:
         bot_log = (work / "bot.log").open("w")
         bot = subprocess.Popen([*VOICELOOP, "serve"], env=env, cwd=work, stderr=bot_log)
         url = f"http://127.0.0.1:{port}/slack/events"
-        wait_healthy(port, bot)
+        wait_healthy(bot, port, "voiceloop serve", work / "bot.log")
         watch = ProcessWatch(bot.pid)
 
         idle = [
@@ -203,8 +196,8 @@ def main() -> None:
 
     latencies = sorted(s.seconds for s in sent)
     over = sum(1 for s in sent if s.seconds > ACK_LIMIT or s.status != 200)
-    idle_p99 = percentile(sorted(idle), 0.99)
-    load_p99 = percentile(latencies, 0.99)
+    idle_p99 = percentile(idle, 99)
+    load_p99 = percentile(latencies, 99)
     rows = [
         ("requests sent", f"{len(sent):,} in {args.seconds:.0f} s ({args.rate:g}/s)"),
         (
@@ -217,7 +210,7 @@ def main() -> None:
         ("acks over 3 s or failed (target 0)", f"{over}"),
         (
             "ack p50 / p99 / max",
-            f"{percentile(latencies, 0.5) * 1000:.0f} / "
+            f"{percentile(latencies, 50) * 1000:.0f} / "
             f"{load_p99 * 1000:.0f} / {latencies[-1] * 1000:.0f} ms",
         ),
         ("ack p99 vs idle p99", f"{load_p99 / idle_p99:.2f}x (idle p99 {idle_p99 * 1000:.0f} ms)"),
@@ -285,24 +278,6 @@ def final(found: list[dict[str, object]]) -> bool:
 
 def answered(slack: FakeSlack, thread: str) -> bool:
     return final(bot_replies(slack, thread))
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return 0.0
-    return values[min(len(values) - 1, int(share * len(values)))]
-
-
-def wait_healthy(port: int, bot: "subprocess.Popen[bytes]") -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            if bot.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("voiceloop serve did not start; see its log") from None
-            time.sleep(0.1)
 
 
 if __name__ == "__main__":

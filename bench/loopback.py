@@ -1,0 +1,39 @@
+"""Running `voiceloop serve` as a child process on loopback, for the benchmarks that time it."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+# The CLI as installed, run by this interpreter (so a benchmark uses its own checkout).
+VOICELOOP = [sys.executable, "-c", "from bot.cli.main import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(process: "subprocess.Popen[bytes]", port: int, what: str, log: Path) -> None:
+    """Returns once the server answers /healthz; stops the benchmark with its log if
+    it exits or takes over a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{what} did not start:\n{log.read_text()}") from None
+            time.sleep(0.1)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0–100) of values, nearest rank; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
