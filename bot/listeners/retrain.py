@@ -36,6 +36,10 @@ class Answer(Protocol):
     ) -> None: ...
 
 
+# What an admin's button click does once acked: (user, action, answer).
+ButtonWork = Callable[[str, dict[str, Any], Answer], None]
+
+
 def register(app: App, retraining: Retraining, background: Executor) -> None:
     def later(answer: Answer, what: str, work: Callable[[], None]) -> None:
         """Runs `work` off the listener thread; a failure is told, never swallowed."""
@@ -109,82 +113,54 @@ def register(app: App, retraining: Retraining, background: Executor) -> None:
         else:
             ack(text=f"I don't know `/retrain {verb}`.\n{blocks.HELP}")
 
-    @app.action(blocks.PREVIEW_ACTION)
-    def on_preview(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        answer = answer_click(body, respond)
-        if not retraining.is_admin(_user(body)):
-            answer(REFUSAL)
-            return
-        later(
-            answer, "build the dry run", lambda: answer(*blocks.dry_run_card(retraining.dry_run()))
-        )
+    def admin_click(action_id: str, what: str, work: ButtonWork) -> None:
+        """A button only admins may use: acked at once, refused politely for
+        anyone else, its work done off the listener thread."""
 
-    @app.action(blocks.START_ACTION)
-    def on_start(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user, answer = _user(body), answer_click(body, respond)
-        if not retraining.is_admin(user):
-            answer(REFUSAL)
-            return
-        dataset_id = str(action.get("value", ""))
-
-        def start() -> None:
-            try:
-                run = retraining.start(dataset_id, user)
-            except RunInFlightError as e:
-                answer(f":hourglass: Not started: {e}.")
+        @app.action(action_id)
+        def on_click(
+            ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+        ) -> None:
+            ack()
+            user, answer = _user(body), answer_click(body, respond)
+            if not retraining.is_admin(user):
+                answer(REFUSAL)
                 return
-            answer(*blocks.run_started_reply(run), replace=True)
+            later(answer, what, lambda: work(user, action, answer))
 
-        later(answer, "start the run", start)
+    def preview(user: str, action: dict[str, Any], answer: Answer) -> None:
+        answer(*blocks.dry_run_card(retraining.dry_run()))
+
+    def start(user: str, action: dict[str, Any], answer: Answer) -> None:
+        try:
+            run = retraining.start(str(action.get("value", "")), user)
+        except RunInFlightError as e:
+            answer(f":hourglass: Not started: {e}.")
+            return
+        answer(*blocks.run_started_reply(run), replace=True)
+
+    def cancel(user: str, action: dict[str, Any], answer: Answer) -> None:
+        answer(blocks.run_cancelled(retraining.lifecycle.cancel(_run_id(action), user), user))
+
+    def promote(user: str, action: dict[str, Any], answer: Answer) -> None:
+        deployment = retraining.lifecycle.promote_anyway(_run_id(action), user)
+        text = blocks.promoted_anyway(deployment, user)
+        answer(text, replace=True)
+        retraining.announce(text, blocks.text_blocks(text))
+
+    def rollback(user: str, action: dict[str, Any], answer: Answer) -> None:
+        _rollback(retraining, user, answer)
+
+    admin_click(blocks.PREVIEW_ACTION, "build the dry run", preview)
+    admin_click(blocks.START_ACTION, "start the run", start)
+    admin_click(blocks.CANCEL_RUN_ACTION, "cancel the run", cancel)
+    admin_click(blocks.PROMOTE_ACTION, "promote the run", promote)
+    admin_click(blocks.ROLLBACK_ACTION, "roll back", rollback)
 
     @app.action(blocks.DISMISS_ACTION)
     def on_dismiss(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         answer_click(body, respond)("Dry run dismissed; nothing was started.", replace=True)
-
-    @app.action(blocks.CANCEL_RUN_ACTION)
-    def on_cancel(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user, answer = _user(body), answer_click(body, respond)
-        if not retraining.is_admin(user):
-            answer(REFUSAL)
-            return
-        run_id = _run_id(action)
-        later(
-            answer,
-            "cancel the run",
-            lambda: answer(blocks.run_cancelled(retraining.lifecycle.cancel(run_id, user), user)),
-        )
-
-    @app.action(blocks.PROMOTE_ACTION)
-    def on_promote(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
-        ack()
-        user, answer = _user(body), answer_click(body, respond)
-        if not retraining.is_admin(user):
-            answer(REFUSAL)
-            return
-        run_id = _run_id(action)
-
-        def promote() -> None:
-            deployment = retraining.lifecycle.promote_anyway(run_id, user)
-            text = blocks.promoted_anyway(deployment, user)
-            answer(text, replace=True)
-            retraining.announce(text, blocks.text_blocks(text))
-
-        later(answer, "promote the run", promote)
-
-    @app.action(blocks.ROLLBACK_ACTION)
-    def on_rollback(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        user, answer = _user(body), answer_click(body, respond)
-        if not retraining.is_admin(user):
-            answer(REFUSAL)
-            return
-        later(answer, "roll back", lambda: _rollback(retraining, user, answer))
 
 
 def _rollback(retraining: Retraining, user: str, answer: Answer) -> None:
