@@ -27,7 +27,7 @@ from bot.scheduler import RetrainScheduler
 from bot.settings import Settings, SettingsError
 from bot.work_pool import WorkerPool
 from curation import Lifecycle
-from storage import Store
+from storage import Store, WalCheckpointer
 
 
 @dataclass
@@ -53,6 +53,18 @@ class Service:
     replies: WorkerPool
     # Retrain work the listeners hand off: dry runs, Start, Cancel, rollback, App Home.
     background: WorkerPool
+    checkpoints: WalCheckpointer | None = None
+
+    def start(self) -> None:
+        """Starts what runs beside the listeners, once the app is built."""
+        # Before anything is answered, so the first reply does not stall acks.
+        self.responder.warm_up()
+        # So no ack's commit pays for a checkpoint (storage/checkpoints.py).
+        self.checkpoints = self.store.start_background_checkpoints()
+        # Answers what a crash left unanswered, then keeps redoing failed work.
+        self.maintenance.start()
+        # Resumes a run a restart left in flight, then polls it and checks on schedule.
+        self.scheduler.start()
 
     @property
     def pools(self) -> tuple[WorkerPool, ...]:
@@ -70,6 +82,8 @@ class Service:
         self.maintenance.stop(max(0.0, deadline - time.monotonic()))
         unfinished = sum(pool.stop(deadline) for pool in self.pools)
         stopping.join(max(0.0, deadline - time.monotonic()))
+        if self.checkpoints is not None:
+            self.checkpoints.stop(max(0.0, deadline - time.monotonic()))
         return unfinished + stopping.is_alive()
 
 

@@ -1,5 +1,6 @@
 """SQLite storage: every table, its migrations, typed reads and writes, and the rules about rows."""
 
+from storage.checkpoints import WalCheckpointer
 from storage.datasets import DatasetVersion, dataset_version, record_dataset
 from storage.records import (
     IN_FLIGHT,
@@ -47,6 +48,7 @@ __all__ = [
     "Verdict",
     "Vote",
     "VoteEvent",
+    "WalCheckpointer",
     "dataset_version",
     "now",
     "record_dataset",

@@ -6,7 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError, Table
 
+from storage.checkpoints import WalCheckpointer
 from storage.clock import now as now
 from storage.deployments import DeploymentTables
 from storage.migrations import migrations
@@ -110,6 +111,17 @@ class Store(RunTables, DeploymentTables):
             for conn in self._reader_connections:
                 conn.close()
 
+    def start_background_checkpoints(self, every: float = 1.0) -> WalCheckpointer | None:
+        """Checkpoints on a thread from now on instead of in whichever commit
+        fills the log (storage/checkpoints.py); None for an in-memory database."""
+        if self.path == ":memory:":
+            return None
+        with self._lock:
+            self.db.execute("PRAGMA wal_autocheckpoint = 0")
+        checkpointer = WalCheckpointer(self.path, every)
+        checkpointer.start()
+        return checkpointer
+
     def table(self, name: str) -> Table:
         return self.db.table(name)
 
@@ -135,6 +147,26 @@ class Store(RunTables, DeploymentTables):
             except BaseException:
                 self.db.conn.rollback()
                 raise
+
+    def _write(
+        self, sql: str, params: Sequence[Any], *, returning: bool = False
+    ) -> list[dict[str, Any]]:
+        """One write statement, atomic by itself (autocommit), or part of the
+        transaction this thread has open; what it RETURNING-s, as dicts."""
+        with self._lock:
+
+            def run() -> list[dict[str, Any]]:
+                cursor = self.db.conn.execute(sql, params)
+                if not returning:
+                    return []
+                # Fetched to the end: the statement, and its write lock, end here.
+                rows = cursor.fetchall()
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in rows]
+
+            if self.db.conn.in_transaction:
+                return run()
+            return list(_retry_busy(run, self.path))
 
     @contextmanager
     def reading(self) -> Iterator[Database]:
@@ -192,22 +224,23 @@ class Store(RunTables, DeploymentTables):
         """
         stamp = now()
         stale = (datetime.now(UTC) - expires_after).isoformat(timespec="milliseconds")
-        with self.transaction() as db:
-            cursor = db.execute(
-                """
-                INSERT INTO claims
-                    (channel, ts, thread_ts, user, text, state, claimed_by, claimed_at, attempts)
-                VALUES (?, ?, ?, ?, ?, 'claimed', ?, ?, 1)
-                ON CONFLICT (channel, ts) DO UPDATE SET
-                    state = 'claimed', claimed_by = excluded.claimed_by,
-                    claimed_at = excluded.claimed_at, attempts = attempts + 1
-                WHERE state = 'released' OR (state = 'claimed' AND claimed_at <= ?)
-                """,
-                [channel, ts, thread_ts, user, text, worker, stamp, stale],
-            )
-            if cursor.rowcount != 1:
-                return None
-            return self._claim(channel, ts)
+        # One statement, atomic on its own: the claim is written before the
+        # ack, so every round trip to SQLite here is time Slack waits.
+        rows = self._write(
+            """
+            INSERT INTO claims
+                (channel, ts, thread_ts, user, text, state, claimed_by, claimed_at, attempts)
+            VALUES (?, ?, ?, ?, ?, 'claimed', ?, ?, 1)
+            ON CONFLICT (channel, ts) DO UPDATE SET
+                state = 'claimed', claimed_by = excluded.claimed_by,
+                claimed_at = excluded.claimed_at, attempts = attempts + 1
+            WHERE state = 'released' OR (state = 'claimed' AND claimed_at <= ?)
+            RETURNING *
+            """,
+            [channel, ts, thread_ts, user, text, worker, stamp, stale],
+            returning=True,
+        )
+        return Claim(**rows[0]) if rows else None
 
     def claim(self, channel: str, ts: str) -> Claim | None:
         with self.reading() as db:
@@ -264,11 +297,10 @@ class Store(RunTables, DeploymentTables):
     def set_placeholder(self, channel: str, ts: str, placeholder_ts: str) -> None:
         """Remember the "Thinking…" message as soon as it is posted, so redone
         work edits it rather than leaving it behind."""
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE claims SET placeholder_ts = ? WHERE channel = ? AND ts = ?",
-                [placeholder_ts, channel, ts],
-            )
+        self._write(
+            "UPDATE claims SET placeholder_ts = ? WHERE channel = ? AND ts = ?",
+            [placeholder_ts, channel, ts],
+        )
 
     def release_claim(self, channel: str, ts: str, worker: str) -> None:
         """The work failed: a retry, a redelivery or a restart may redo it."""
@@ -360,11 +392,8 @@ class Store(RunTables, DeploymentTables):
     # -- replies ---------------------------------------------------------------
 
     def save_reply(self, reply: Reply) -> None:
-        row = _row(reply)
-        row["context"] = _context_json(reply.context)
-        row["created_at"] = reply.created_at or now()
-        with self.transaction():
-            self.table("replies").upsert(row, pk=("channel", "ts"))
+        # One prepared statement: a reply is saved while acks wait for the lock.
+        self._write(_UPSERT_REPLY, _reply_row(reply))
 
     def reply(self, channel: str, ts: str) -> Reply | None:
         with self.reading() as db:

@@ -21,6 +21,7 @@ from bot.chat.blocks import reply_blocks
 from bot.chat.model import ChatModel, ChatModelError
 from bot.chat.prompting import build_request
 from bot.chat.thread_context import is_from_bot, strip_mention, thread_turns
+from curation import count_tokens
 from storage import Claim, Reply, StorageError, Store, ts_order
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,15 @@ class Responder:
         # old the claim.
         self._in_flight: set[tuple[str, str]] = set()
         self._in_flight_lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Loads now what the first reply would load: the live model's tokenizer
+        (about 0.4 s holding the GIL) and the SDK's chat resource. Loaded on a
+        reply thread, they stall every ack that arrives meanwhile."""
+        deployment = self.store.live_deployment()
+        if deployment is not None:
+            count_tokens("warm", deployment.model)
+            self.chat.client(deployment.base_url).chat.completions  # noqa: B018
 
     def receive(self, message: Message) -> Claim | None:
         """Claims the message (before Slack's delivery is acknowledged, so a

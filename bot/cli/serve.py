@@ -22,10 +22,8 @@ def register(app: typer.Typer) -> None:
         brand = example_brand_use(settings)
         if brand:
             note(brand.notice())
-        # Answers what a crash left unanswered, then keeps redoing failed work.
-        service.maintenance.start()
-        # Resumes a run a restart left in flight, then polls it and checks on schedule.
-        service.scheduler.start()
+        # Recovery, housekeeping, checkpoints and the retrain scheduler.
+        service.start()
         grace = settings.shutdown_grace_seconds
         if settings.slack_app_token is not None:
             serve_socket_mode(service, settings.slack_app_token.get_secret_value(), grace)
