@@ -49,6 +49,7 @@ wheel-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py
+	$(BIN)/python bench/ack_latency.py --mode retrain
 	$(BIN)/python bench/curate.py
 	$(BIN)/python bench/prompt_tokens.py
 	$(BIN)/python bench/read_replies.py

@@ -14,8 +14,15 @@ ratio of at most 1.2.
 A mode says what is sent; `mentions` sends app_mention events. Add a mode by
 adding a `Mode` to MODES (its `prepare` runs against voiceloop before timing).
 
+`--mode retrain` (bench/during_retrain.py) compares voiceloop with itself
+instead: acks idle, then acks while a /retrain curates --replies rated
+replies, a mention every --interval seconds; targets p99 during <= 2x idle,
+max < 100 ms, /retrain no slower than `voiceloop curate`.
+
     python bench/ack_latency.py [--mode mentions] [--events 600] [--rate 20]
                                 [--senders 4] [--model-delay 2] [--time-limit 120]
+    python bench/ack_latency.py --mode retrain [--replies 100000] [--interval 0.05]
+                                [--idle-seconds 10] [--warmup-seconds 3] [--model-delay 0]
 """
 
 import argparse
@@ -37,6 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import during_retrain  # bench/during_retrain.py
 from loopback import VOICELOOP, free_port, percentile, wait_healthy  # bench/loopback.py
 from slack_sdk.signature import SignatureVerifier
 
@@ -247,15 +255,22 @@ def report(mode: Mode, args: argparse.Namespace, timings: Timings, replies: int)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=sorted(MODES), default="mentions")
+    parser.add_argument("--mode", choices=[*sorted(MODES), "retrain"], default="mentions")
     parser.add_argument("--events", type=int, default=600, help="requests per app")
     parser.add_argument("--rate", type=float, default=20.0, help="requests per second per app")
     parser.add_argument("--senders", type=int, default=4)
-    parser.add_argument("--model-delay", type=float, default=2.0)
+    parser.add_argument(
+        "--model-delay", type=float, help="seconds per model answer (2; 0 in retrain mode)"
+    )
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds of sending")
     parser.add_argument("--fakes", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare-bolt", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
+    during_retrain.add_arguments(parser)
     args = parser.parse_args()
+    if args.model_delay is None:
+        args.model_delay = 0.0 if args.mode == "retrain" else 2.0
+    if args.mode == "retrain":
+        return during_retrain.run(args)
     if args.fakes:
         return run_fakes(args.model_delay)
     if args.bare_bolt:

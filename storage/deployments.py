@@ -1,6 +1,7 @@
 """Deployment history beyond the live row: promotion, rollback and provenance (mixed into Store)."""
 
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -10,7 +11,8 @@ from sqlite_utils.db import Table
 from storage.records import Deployment, Provenance, TrainingRun
 
 # Rows of dataset provenance written per write transaction (see record_dataset_replies).
-PROVENANCE_ROWS_PER_TRANSACTION = 2_000
+PROVENANCE_ROWS_PER_TRANSACTION = 500
+PROVENANCE_PAUSE_SECONDS = 0.002
 
 
 class DeploymentTables:
@@ -95,23 +97,24 @@ class DeploymentTables:
         """Which replies (Slack "channel/ts" keys) a dataset version was built
         from, by split; recording them again adds nothing."""
         rows = [
-            {
-                "dataset_id": dataset_id,
-                "channel": key.partition("/")[0],
-                "ts": key.partition("/")[2],
-                "split": split,
-            }
+            (dataset_id, *key.partition("/")[::2], split)
             for split, keys in replies.items()
             for key in keys
         ]
-        # Short transactions, because the bot writes a claim before every ack:
-        # one transaction over 40,000 rows held the write lock for ~150 ms.
+        # Short transactions with a pause between them, because the bot writes
+        # a claim before every ack: one transaction over 40,000 rows held the
+        # write lock for ~150 ms, and a writer that takes the lock back at once
+        # starves the bot, whose busy handler polls with sleeps of 1-100 ms.
         # Recording is idempotent and every build records again, so a version
         # whose recording was cut short is completed the next time it is built.
         for start in range(0, len(rows), PROVENANCE_ROWS_PER_TRANSACTION):
-            with self.transaction():
-                self.table("dataset_replies").insert_all(
-                    rows[start : start + PROVENANCE_ROWS_PER_TRANSACTION], ignore=True
+            if start:
+                time.sleep(PROVENANCE_PAUSE_SECONDS)
+            with self.transaction() as db:
+                db.conn.executemany(
+                    "INSERT OR IGNORE INTO dataset_replies (dataset_id, channel, ts, split)"
+                    " VALUES (?, ?, ?, ?)",
+                    rows[start : start + PROVENANCE_ROWS_PER_TRANSACTION],
                 )
 
     def dataset_reply_keys(self, dataset_id: str) -> set[str]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from storage import DatasetVersion, Reply, RunInFlightError, Store, record_dataset
+from storage import DatasetVersion, Reply, RunInFlightError, Store, deployments, record_dataset
 
 
 @pytest.fixture
@@ -103,3 +103,19 @@ def test_provenance_reaches_the_replies_votes_and_corrections(store: Store) -> N
     assert provenance.replies == {"train": 1, "validation": 1}
     assert (provenance.votes, provenance.corrections) == (1 + 1, 1)
     assert store.dataset_reply_keys("d1") == {"C1/1.0", "C1/2.0"}
+
+
+def test_provenance_is_written_in_short_transactions_with_room_between(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process (the bot writing a claim before an ack) waits with
+    # sleeps for the write lock: each batch must end, and leave a gap, so it
+    # gets in rather than wait for the whole recording.
+    pauses: list[float] = []
+    monkeypatch.setattr("storage.deployments.time.sleep", pauses.append)
+    changes = store.db.conn.total_changes
+    keys = [f"C1/{i}.0" for i in range(2 * deployments.PROVENANCE_ROWS_PER_TRANSACTION + 1)]
+    store.record_dataset_replies("d1", {"train": keys})
+    assert pauses == [deployments.PROVENANCE_PAUSE_SECONDS] * 2
+    assert store.db.conn.total_changes - changes == len(keys)
+    assert store.dataset_reply_keys("d1") == set(keys)

@@ -1,4 +1,4 @@
-"""Ack latency while /retrain curates a large history, against idle acks in the same run.
+"""`bench/ack_latency.py --mode retrain`: acks while /retrain curates, against idle acks.
 
 `voiceloop serve` runs as shipped, in its own process, on a database holding
 --replies synthetic rated replies (bench/curate.py's mix). This process holds
@@ -9,9 +9,6 @@ a signed /retrain while the mentions go on, until its dry-run card reaches
 Slack. Targets: ack p99 during the dry run at most 2× the idle p99, the
 slowest ack under 100 ms, and /retrain no slower than `voiceloop curate` on a
 copy of the same database, timed here too.
-
-    python bench/ack_during_retrain.py [--replies 100000] [--interval 0.05]
-                                       [--idle-seconds 10] [--warmup-seconds 3] [--senders 4]
 """
 
 import argparse
@@ -104,16 +101,16 @@ def time_cli_curate(db: Path, out: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replies", type=int, default=100_000)
-    parser.add_argument("--interval", type=float, default=0.05, help="seconds between mentions")
-    parser.add_argument("--idle-seconds", type=float, default=10.0)
-    parser.add_argument("--warmup-seconds", type=float, default=3.0, help="mentions not counted")
-    parser.add_argument("--senders", type=int, default=4)
-    parser.add_argument("--model-delay", type=float, default=0.0)
-    args = parser.parse_args()
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("--mode retrain")
+    group.add_argument("--replies", type=int, default=100_000, help="rated replies in the history")
+    group.add_argument("--interval", type=float, default=0.05, help="seconds between mentions")
+    group.add_argument("--idle-seconds", type=float, default=10.0)
+    group.add_argument("--warmup-seconds", type=float, default=3.0, help="mentions not counted")
 
+
+def run(args: argparse.Namespace) -> None:
+    """The retrain mode; --senders and --model-delay are ack_latency.py's."""
     with (
         tempfile.TemporaryDirectory() as tmp_name,
         FakeSlack(bot_token=BOT_TOKEN) as slack,
@@ -204,7 +201,3 @@ def main() -> None:
         f"/retrain to card: {retrain_seconds[0]:.1f} s; voiceloop curate: {cli_seconds:.1f} s; "
         f"ratio {retrain_seconds[0] / cli_seconds:.2f} (target <= 1)"
     )
-
-
-if __name__ == "__main__":
-    main()
