@@ -184,12 +184,7 @@ def _status_blocks(status: LifecycleStatus) -> list[Block]:
             for d in status.history[:8]
         ]
         message.append(_section("*History* (newest first)\n" + "\n".join(rows)))
-    message.append(
-        _section(
-            f"*Since the last run:* {status.votes_since_last_run:,} votes and "
-            f"{status.corrections_since_last_run:,} corrections"
-        )
-    )
+    message.append(_section(f"*Since the last run:* {since_last_run(status)}"))
     run = status.in_flight
     if run is None:
         message.append(_section(f"*Run in flight:* none (backend: {status.backend})"))
@@ -251,3 +246,17 @@ def _button(label: str, action_id: str, value: str, style: str | None = None) ->
     if style:
         button["style"] = style
     return button
+
+
+def since_last_run(status: LifecycleStatus) -> str:
+    """Votes, corrections and kept examples since the last run, in one line."""
+    line = (
+        f"{status.votes_since_last_run:,} votes and "
+        f"{status.corrections_since_last_run:,} corrections"
+    )
+    if status.kept_since_last_run is not None:
+        line += (
+            f"; {status.kept_since_last_run:,} new kept examples "
+            f"(as of the dataset built {status.kept_counted_at})"
+        )
+    return line

@@ -338,6 +338,10 @@ class Lifecycle:
         judged = next((r for r in runs if r.decision is not None), None)
         since = runs[0].created_at if runs else ""
         votes, corrections = self.store.ratings_since(since)
+        newest = self.store.newest_dataset()
+        kept = None
+        if newest is not None:
+            kept = self.store.replies_beyond(newest[0], runs[0].dataset_id if runs else None)
         return LifecycleStatus(
             backend=self.backend.name,
             live=live,
@@ -350,6 +354,8 @@ class Lifecycle:
             corrections_since_last_run=corrections,
             prompt_tokens=self.promotion.prompt_tokens(live) if live else None,
             warnings=self._backend_warnings(live),
+            kept_since_last_run=kept,
+            kept_counted_at=newest[1] if newest else None,
         )
 
     def due(self) -> bool:

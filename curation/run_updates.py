@@ -63,3 +63,9 @@ class LifecycleStatus:
     corrections_since_last_run: int
     prompt_tokens: PromptTokens | None  # live against the deployment before it
     warnings: list[str] = field(default_factory=list)
+    # Examples the newest dataset version kept that the last run's did not, and
+    # when that version was built (curating to count them costs a full pass, so
+    # the figure is the last dry run's, `voiceloop curate`'s or a run's); None
+    # before any dataset was built.
+    kept_since_last_run: int | None = None
+    kept_counted_at: str | None = None

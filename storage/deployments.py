@@ -117,6 +117,31 @@ class DeploymentTables:
                     rows[start : start + PROVENANCE_ROWS_PER_TRANSACTION],
                 )
 
+    def newest_dataset(self) -> tuple[str, str] | None:
+        """(id, created_at) of the dataset version built last, by any dry run,
+        `voiceloop curate` or run; None before the first."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT id, created_at FROM datasets ORDER BY created_at DESC, rowid DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def replies_beyond(self, dataset_id: str, since_dataset_id: str | None) -> int:
+        """How many of a version's replies `since_dataset_id` was not built
+        from: the examples kept since then."""
+        with self._lock:
+            (count,) = self.db.execute(
+                """
+                SELECT count(*) FROM dataset_replies AS kept WHERE kept.dataset_id = ?
+                AND NOT EXISTS (
+                    SELECT 1 FROM dataset_replies AS before WHERE before.dataset_id = ?
+                    AND before.channel = kept.channel AND before.ts = kept.ts
+                )
+                """,
+                [dataset_id, since_dataset_id or ""],
+            ).fetchone()
+        return int(count)
+
     def dataset_reply_keys(self, dataset_id: str) -> set[str]:
         """The "channel/ts" keys of the replies a dataset version was built from."""
         with self._lock:

@@ -16,6 +16,7 @@ from bot.cli.stores import existing_store
 from bot.dry_run import DryRun
 from bot.errors import UserFacingError
 from bot.lifecycle import build_lifecycle
+from bot.retrain_blocks import since_last_run
 from bot.settings import load_settings
 from curation import Lifecycle, LifecycleStatus
 
@@ -157,11 +158,7 @@ def print_status(console: Console, status: LifecycleStatus) -> None:
     console.print(history)
     if status.prompt_tokens is not None:
         console.print(status.prompt_tokens.describe(), markup=False)
-    console.print(
-        f"Since the last run: {status.votes_since_last_run:,} votes, "
-        f"{status.corrections_since_last_run:,} corrections",
-        markup=False,
-    )
+    console.print(f"Since the last run: {since_last_run(status)}", markup=False)
     run = status.in_flight
     if run is None:
         console.print(f"Run in flight: none (backend: {status.backend})", markup=False)

@@ -110,3 +110,11 @@ def test_home_shows_the_run_in_flight_and_gives_admins_the_buttons() -> None:
     member = blocks.home_view(now, None, admin=False)
     assert actions(member["blocks"]) == {}
     assert "off" in json.dumps(member)
+
+
+def test_home_counts_kept_examples_once_a_dataset_was_built() -> None:
+    before = json.dumps(blocks.home_view(status(), None, admin=False))
+    assert "14 votes and 2 corrections" in before and "kept" not in before
+    counted = status(kept_since_last_run=1234, kept_counted_at="2026-12-01T09:00:00.000+00:00")
+    shown = json.dumps(blocks.home_view(counted, None, admin=False))
+    assert "1,234 new kept examples (as of the dataset built 2026-12-01T09:00" in shown

@@ -446,3 +446,23 @@ def test_an_outage_during_the_evaluation_resumes_where_it_stopped(
     assert calls == 10 and len(fake.chat_requests()) == 10 + 1 + 4 * (prompts - 2)
     judged = [e for e in store.run_events(run.id) if e.data.get("judged")]
     assert judged[-1].data == {"judged": prompts, "prompts": prompts}
+
+
+def test_status_counts_the_examples_kept_since_the_last_run(
+    store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    lifecycle = make_lifecycle(store, fake, tmp_path / "datasets")
+    assert lifecycle.status().kept_since_last_run is None  # nothing curated yet
+    preview = lifecycle.preview()
+    assert preview.dataset is not None
+    kept = len(preview.build.curated.train) + len(preview.build.curated.validation)
+    status = lifecycle.status()
+    assert status.kept_since_last_run == kept > 0  # no run yet: all of them are new
+    assert status.kept_counted_at == preview.dataset.created_at
+    lifecycle.start(preview.dataset.id, "U1")
+    drive(lifecycle)
+    assert lifecycle.status().kept_since_last_run == 0  # the run trained on all of them
+    seed_ratings(store, 6, start=300)
+    assert lifecycle.status().kept_since_last_run == 0  # not curated since
+    lifecycle.preview()
+    assert lifecycle.status().kept_since_last_run == 6

@@ -342,6 +342,7 @@ def test_app_home_shows_the_loop_and_gives_admins_the_buttons(
         shown = json.dumps(views[ADMIN], ensure_ascii=False)
         assert "Live:* `ft:" in shown and "System prompt per reply" in shown
         assert "Last evaluation:* win rate" in shown and "Next scheduled check: 2026" in shown
+        assert "; 0 new kept examples (as of the dataset built" in shown  # all trained on
         assert "retrain_rollback" in shown and "retrain_preview" in shown
         assert "retrain_rollback" not in json.dumps(views["U2"])
 
