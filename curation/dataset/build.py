@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from curation.dataset.collector import cycle_collector_paused
 from curation.dataset.files import data_files, dataset_id, file_hashes, write_version
 from curation.dataset.pipeline import CuratedDataset, CurationConfig, Progress, curate
 from curation.dataset.source import labeled_replies
@@ -25,6 +26,20 @@ def build_dataset(
     progress: Progress | None = None,
 ) -> BuildResult:
     """`progress` hears curation's (stage, done, total), as curate() tells it."""
+    # The read, curation and the files make millions of acyclic objects; the
+    # collector would walk them again and again to free nothing.
+    with cycle_collector_paused():
+        return _build(store, config, out_root, dry_run=dry_run, progress=progress)
+
+
+def _build(
+    store: Store,
+    config: CurationConfig,
+    out_root: Path,
+    *,
+    dry_run: bool,
+    progress: Progress | None,
+) -> BuildResult:
     curated = curate(labeled_replies(store), config, progress)
     if dry_run or not curated.train:
         return BuildResult(curated, None)

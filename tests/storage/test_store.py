@@ -1,5 +1,9 @@
 """Typed reads and writes: idempotent on natural keys, latest vote wins."""
 
+import json
+
+import pytest
+
 from storage import ChatTurn, Reply, Store, now
 from tests.storage.rows import ids
 
@@ -26,6 +30,14 @@ def test_reply_round_trips_with_its_context() -> None:
     assert loaded.context == (ChatTurn("user", "earlier"), ChatTurn("assistant", "hello"))
     assert loaded.created_at
     assert store.reply("C1", "nope") is None
+
+
+def test_a_thread_context_with_data_after_it_is_refused_as_json_loads_refuses_it() -> None:
+    store = Store(":memory:")
+    make_reply(store)
+    store.db.execute("UPDATE replies SET context = context || ' []'")
+    with pytest.raises(json.JSONDecodeError, match="Extra data"):
+        store.reply("C1", "100.1")
 
 
 def test_bot_in_thread() -> None:
