@@ -2,7 +2,7 @@
 
 Nothing outside the export is read: links that leave it, devices, FIFOs and
 sockets are refused with a line each. Nothing is read whole: files are
-streamed through a parser that builds one array item at a time, each file has
+parsed a piece at a time (bot/export/json_array.py), each file has
 a size cap, and the export as a whole has a budget of bytes read (or inflated,
 for a zip), so neither a zip bomb nor a huge day file can exhaust memory.
 """
@@ -17,17 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Protocol
 
-import ijson
-
 from bot.errors import UserFacingError
+from bot.export.json_array import NotAnArrayError, array_items
 
 # A day file of a busy channel is a few MB; a member that inflates past this is
 # a zip bomb or not an export, and reading it would exhaust memory.
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024**3
-# Slack's messages nest blocks a dozen levels at most; deeper is not an export,
-# and a parser that follows it costs memory by the square of the depth.
-MAX_DEPTH = 64
 _CHUNK = 1024 * 1024
 # Lists at the top, one folder of day files per conversation, and one more level
 # for a folder that was zipped with its parent: nothing deeper is an export's.
@@ -265,62 +261,10 @@ def open_export(
 
 
 def json_items(files: ExportFiles, name: str) -> Generator[Any, None, None]:
-    """The items of the JSON array in `name`, parsed one at a time; raises
+    """The items of the JSON array in `name`, parsed a piece at a time; raises
     MalformedFileError saying why when the file is no such array."""
     with files.open(name) as stream:
         try:
-            yield from _array_items(ijson.basic_parse(stream, use_float=True))
-        except ijson.JSONError as e:
-            raise MalformedFileError(f"not valid JSON ({_first_line(e)})") from e
-        except (ValueError, UnicodeDecodeError) as e:
-            raise MalformedFileError(f"not valid JSON ({type(e).__name__})") from e
-
-
-_KINDS = {
-    "start_map": "dict",
-    "string": "str",
-    "number": "number",
-    "boolean": "bool",
-    "null": "null",
-}
-
-
-def _array_items(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
-    """Builds each top-level array item from parser events, iteratively and
-    no deeper than MAX_DEPTH."""
-    first = next(events, None)
-    if first is None:
-        raise MalformedFileError("not valid JSON (empty file)")
-    if first[0] != "start_array":
-        for _ in events:
-            pass  # a broken document says so, before its kind is named
-        raise MalformedFileError(f"a JSON {_KINDS.get(first[0], first[0])}, not a list")
-    stack: list[Any] = []
-    keys: list[str] = []
-    for event, value in events:
-        if event == "map_key":
-            keys[-1] = value
-            continue
-        if event in ("start_map", "start_array"):
-            if len(stack) >= MAX_DEPTH:
-                raise MalformedFileError(f"nested deeper than {MAX_DEPTH} levels; skipped")
-            stack.append({} if event == "start_map" else [])
-            keys.append("")
-            continue
-        if event in ("end_map", "end_array"):
-            if not stack:
-                break  # the end of the top-level array
-            value = stack.pop()
-            keys.pop()
-        if not stack:
-            yield value
-        elif isinstance(stack[-1], list):
-            stack[-1].append(value)
-        else:
-            stack[-1][keys[-1]] = value
-    for _ in events:
-        pass  # trailing garbage is a parse error
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            yield from array_items(stream.read)
+        except NotAnArrayError as e:
+            raise MalformedFileError(str(e)) from e
