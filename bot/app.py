@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.chat.model import ChatModel
 from bot.chat.replying import Responder
+from bot.chat.retries import NotedRetries
 from bot.dry_run import DryRunWorker
 from bot.example_brand import example_brand_use
 from bot.lifecycle import build_lifecycle
@@ -112,8 +113,9 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         token=token,
         base_url=settings.slack_api_url,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=retries),
-            ServerErrorRetryHandler(max_retry_count=retries),
+            # Noted: after these two Slack may have done what was asked (bot/chat/retries.py).
+            NotedRetries(ConnectionErrorRetryHandler(max_retry_count=retries)),
+            NotedRetries(ServerErrorRetryHandler(max_retry_count=retries)),
             RateLimitErrorRetryHandler(max_retry_count=retries),
         ],
     )

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.chat.blocks import reply_blocks
 from bot.chat.model import ChatModel, ChatModelError
 from bot.chat.prompting import build_request
+from bot.chat.retries import retried_calls
 from bot.chat.thread_context import is_from_bot, strip_mention, thread_turns
 from curation import count_tokens
 from storage import Claim, Reply, StorageError, Store, ts_order
@@ -182,10 +183,13 @@ class Responder:
         if reply_ts is None and claim.attempts > 1:
             reply_ts = self._orphan_placeholder(client, message, bot)
         if reply_ts is None:
-            placeholder = client.chat_postMessage(
-                channel=message.channel, thread_ts=message.root, text=PLACEHOLDER
-            )
+            with retried_calls() as retried:
+                placeholder = client.chat_postMessage(
+                    channel=message.channel, thread_ts=message.root, text=PLACEHOLDER
+                )
             reply_ts = str(placeholder["ts"])
+            if "chat.postMessage" in retried:
+                self._remove_extra_placeholders(client, message, bot, keep=reply_ts)
         if reply_ts != claim.placeholder_ts:
             self.store.set_placeholder(message.channel, message.ts, reply_ts)
         try:
@@ -226,17 +230,35 @@ class Responder:
         self, client: WebClient, message: Message, bot: BotIdentity
     ) -> str | None:
         """A "Thinking…" the crashed attempt posted but had no time to record."""
+        return next(iter(self._unowned_placeholders(client, message, bot)), None)
+
+    def _remove_extra_placeholders(
+        self, client: WebClient, message: Message, bot: BotIdentity, keep: str
+    ) -> None:
+        """The placeholder post was retried after a 5xx or a dropped
+        connection, which Slack may have posted anyway: delete the extra."""
+        try:
+            for ts in self._unowned_placeholders(client, message, bot):
+                if ts != keep:
+                    client.chat_delete(channel=message.channel, ts=ts)
+                    log.info("removed a duplicate placeholder in %s", message.channel)
+        except (SlackApiError, SlackClientError) as e:
+            # The reply still goes out; at worst a "Thinking…" stays behind.
+            log.warning("could not check for a duplicate placeholder: %s", _reason(e))
+
+    def _unowned_placeholders(
+        self, client: WebClient, message: Message, bot: BotIdentity
+    ) -> list[str]:
+        """Our "Thinking…" messages after `message` in its thread that no claim owns."""
         in_use = self.store.placeholders_in(message.channel, message.root)
-        for posted in self._thread(client, message.channel, message.root):
-            ts = str(posted.get("ts") or "")
-            if (
-                posted.get("text") == PLACEHOLDER
-                and is_from_bot(posted, bot.user_id, bot.bot_id)
-                and ts_order(ts) > ts_order(message.ts)
-                and ts not in in_use
-            ):
-                return ts
-        return None
+        return [
+            ts
+            for posted in self._thread(client, message.channel, message.root)
+            if posted.get("text") == PLACEHOLDER
+            and is_from_bot(posted, bot.user_id, bot.bot_id)
+            and ts_order(ts := str(posted.get("ts") or "")) > ts_order(message.ts)
+            and ts not in in_use
+        ]
 
     def _generate(
         self, client: WebClient, message: Message, bot: BotIdentity, reply_ts: str

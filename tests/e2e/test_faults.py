@@ -31,6 +31,24 @@ def test_one_server_error_from_post_message_still_gets_one_reply(bot: RunningBot
     assert claim is not None and claim.state == "answered" and claim.reply_ts == posted["ts"]
 
 
+def test_a_post_that_slack_made_but_answered_500_leaves_no_second_placeholder(
+    bot: RunningBot,
+) -> None:
+    # Slack posted the "Thinking…" and then failed to say so; the client's
+    # retry posts another. The extra one is removed, the other becomes the reply.
+    bot.slack.fail_server("chat.postMessage", applied=True)
+    question = sr.mention("<@UBOT> hello")
+    bot.slack.add_message("C1", question["ts"], "U1", question["text"])  # as Slack has it
+    bot.send_event(question)
+    bot.slack.wait_for("chat.update")
+    bot.settle()
+    [posted] = bot_posts(bot)
+    assert posted["text"] not in (PLACEHOLDER, APOLOGY)
+    assert len(bot.slack.calls("chat.postMessage")) == 2
+    assert len(bot.slack.calls("chat.delete")) == 1
+    assert [r.ts for r in bot.store.replies()] == [posted["ts"]]
+
+
 def test_one_server_error_from_the_final_update_leaves_no_placeholder(bot: RunningBot) -> None:
     bot.slack.fail_server("chat.update")
     bot.send_event(sr.mention("<@UBOT> hello"))

@@ -1,5 +1,6 @@
 """A fake Slack Web API on loopback that records every call, for slack_sdk's WebClient."""
 
+import contextlib
 import json
 import threading
 import time
@@ -50,6 +51,7 @@ class _Failure:
     retry_after: int
     remaining: int
     skip: int  # calls still answered normally before this failure starts
+    applied: bool = False  # the call takes effect before the error is answered
 
 
 def _ts_key(ts: str) -> tuple[int, int]:
@@ -241,18 +243,24 @@ class FakeSlack(LoopbackServer):
         retry_after: int = 1,
         times: int = 1,
         after: int = 0,
+        applied: bool = False,
     ) -> None:
         """Answer `times` calls to `method` with an error (429s carry Retry-After),
         starting after the next `after` calls to it succeed; failures queued for
-        one method apply one after another."""
+        one method apply one after another. `applied`: the call does what it
+        asks before the error is answered (Slack timing out after posting)."""
         with self._cond:
             self._failures.setdefault(method, []).append(
-                _Failure(error, status, retry_after, times, after)
+                _Failure(error, status, retry_after, times, after, applied)
             )
 
-    def fail_server(self, method: str, times: int = 1, after: int = 0, status: int = 500) -> None:
+    def fail_server(
+        self, method: str, times: int = 1, after: int = 0, status: int = 500, applied: bool = False
+    ) -> None:
         """Answer `times` calls to `method` with a 5xx, as Slack does on a bad minute."""
-        self.fail_next(method, error="internal_error", status=status, times=times, after=after)
+        self.fail_next(
+            method, error="internal_error", status=status, times=times, after=after, applied=applied
+        )
 
     def slow_down(self, method: str, seconds: float) -> None:
         """Answer every later call to `method` only after `seconds` (0 undoes it)."""
@@ -290,6 +298,9 @@ class FakeSlack(LoopbackServer):
                     {"ok": False, "error": "not_authed" if not token else "invalid_auth"},
                 )
             failure = self._take_failure(method)
+            if failure is not None and failure.applied and method in self._handlers:
+                with contextlib.suppress(SlackError):
+                    self._handlers[method](params)
             if failure is not None:
                 headers = {"Retry-After": str(failure.retry_after)} if failure.status == 429 else {}
                 return failure.status, headers, {"ok": False, "error": failure.error}
