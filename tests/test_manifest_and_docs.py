@@ -25,6 +25,7 @@ EVENT_SCOPES = {
 METHOD_SCOPES = {
     "chat_postMessage": {"chat:write"},
     "chat_update": {"chat:write"},
+    "chat_delete": {"chat:write"},
     "chat_postEphemeral": {"chat:write"},
     "conversations_replies": {
         "channels:history",
