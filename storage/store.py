@@ -418,16 +418,16 @@ class Store(RunTables, DeploymentTables):
         record straight from the rows: at 100,000 replies, every object made
         per row is a cost a plain scan does not pay.
         """
-        # One snapshot for all three, even while the bot writes (WAL).
+        # One snapshot for all three, even while the bot writes (WAL). Replies
+        # are made as their rows arrive, with no list of rows kept beside them.
         with self.reading() as db, _snapshot(db):
             votes = _by_reply(db.execute(_SELECT_VOTES), Vote)
             corrections = _by_reply(db.execute(_SELECT_CORRECTIONS), Correction)
-            rows = db.execute(f"{_SELECT_REPLIES} ORDER BY rowid").fetchall()
-        none = ()
-        return [
-            make(_reply(row), votes.get(key := row[:2], none), corrections.get(key, none))
-            for row in rows
-        ]
+            none = ()
+            return [
+                make(_reply(row), votes.get(key := row[:2], none), corrections.get(key, none))
+                for row in db.execute(f"{_SELECT_REPLIES} ORDER BY rowid")
+            ]
 
     def bot_in_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether the bot has replied in this thread (so follow-ups need no mention)."""
