@@ -11,7 +11,8 @@ ids) is written once, as a folder or with --zip as a .zip. Each round:
   what any import of this export must at least do;
 - import: `voiceloop import PATH --author BOT` into an empty database, run
   through the real command line in this process;
-- rerun: the same command again on that database, which adds nothing.
+- rerun: the same command again on that database, which adds nothing (no
+  channel changed, so none is parsed again; the day files are only hashed).
 
 Targets: import within 3x the floor, rerun within 1x. Each figure is the best
 of --repeat rounds, interleaved, so a busy machine slows all three alike;

@@ -289,3 +289,21 @@ def m009_vote_order(db: Database) -> None:
         foreign_keys=[(("channel", "ts"), "replies", ("channel", "ts"))],
         not_null={"received_at"},
     )
+
+
+@migrations()
+def m014_imported_channels(db: Database) -> None:
+    # What each channel's last complete import read, so importing the same
+    # export again skips the channels whose day files and settings are unchanged.
+    db.table("imported_channels").create(
+        {
+            "channel": str,
+            "files_digest": str,  # sha256 over the day files' fingerprints
+            "settings_digest": str,  # sha256 of the import policy and reader version
+            "replies": int,
+            "votes": int,
+            "imported_at": str,
+        },
+        pk="channel",
+        not_null={"files_digest", "settings_digest", "replies", "votes", "imported_at"},
+    )

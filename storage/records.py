@@ -210,3 +210,17 @@ class Claim:
     placeholder_ts: str | None = None
     reply_ts: str | None = None
     answered_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportedChannel:
+    """A channel's last complete import from a Slack export: digests of its day
+    files and of the import settings, so a rerun can skip it when both match,
+    and the rows it gave then."""
+
+    channel: str
+    files_digest: str
+    settings_digest: str
+    replies: int
+    votes: int
+    imported_at: str

@@ -20,12 +20,14 @@ from sqlite_utils.db import NotFoundError, Table
 from storage.checkpoints import WalCheckpointer
 from storage.clock import now as now
 from storage.deployments import DeploymentTables
+from storage.imported_channels import ImportedChannelTables, record_imported_channels
 from storage.migrations import migrations
 from storage.records import (
     ChatTurn,
     Claim,
     Correction,
     Deployment,
+    ImportedChannel,
     Prompt,
     PromptKind,
     Reply,
@@ -61,7 +63,7 @@ class StorageError(Exception):
     """The database could not be opened or migrated."""
 
 
-class Store(RunTables, DeploymentTables):
+class Store(RunTables, DeploymentTables, ImportedChannelTables):
     """Typed access to the voiceloop database.
 
     One connection guarded by a lock: Bolt runs listeners on a thread pool, and
@@ -539,8 +541,14 @@ class Store(RunTables, DeploymentTables):
 
     # -- history imported from a Slack export --------------------------------------
 
-    def import_history(self, replies: list[Reply], votes: list[Vote]) -> tuple[int, int]:
+    def import_history(
+        self,
+        replies: list[Reply],
+        votes: list[Vote],
+        channels: Sequence[ImportedChannel] = (),
+    ) -> tuple[int, int]:
         """Write one import in one transaction; returns how many replies and votes were new.
+        `channels` records what was read of each channel read whole, with its rows.
 
         A live reply is never overwritten (it knows the model and prompt the
         export does not), nor is a vote already recorded on one (the live bot
@@ -584,6 +592,7 @@ class Store(RunTables, DeploymentTables):
             db.conn.executemany(_UPSERT_REPLY, changed_replies)
             db.conn.executemany(_INSERT_VOTE, new_votes)
             db.conn.executemany(_UPSERT_VOTE, changed_votes)
+            record_imported_channels(db, channels)
         return len(new_replies), len(new_votes)
 
 

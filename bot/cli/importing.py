@@ -17,7 +17,7 @@ from bot.export.files import open_export
 from bot.export.messages import ImportPolicy
 from bot.export.reader import ExportLayout, ExportReport, export_layout, read_export
 from bot.settings import load_settings_for
-from storage import Store
+from storage import ImportedChannel, Store
 
 # Enough to see what kind of trouble an export has without burying the summary.
 PROBLEMS_SHOWN = 50
@@ -47,10 +47,19 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        force: Annotated[
+            bool,
+            typer.Option(
+                "--force",
+                help="Read every channel again, even those whose day files and import "
+                "settings are unchanged since their last import.",
+            ),
+        ] = False,
     ) -> None:
         """Import earlier bot replies and their emoji votes from a Slack workspace export.
 
-        Exits 2 when nothing could be imported.
+        A channel whose day files and import settings are the same as at its last
+        import is not read again. Exits 2 when nothing could be imported.
         """
         settings, unused = load_settings_for("import", IMPORT_USES)
         for warning in unused:
@@ -69,11 +78,17 @@ def register(app: typer.Typer) -> None:
         console = Console(highlight=False)
         with open_export(path, total=settings.import_max_bytes) as files:
             layout = export_layout(files, str(path))
+            imported = {} if force else _imported_channels(settings.db)
             with _day_file_bar(layout.day_files) as advance:
                 report = read_export(
-                    files, layout, policy, advance, max_messages=settings.import_max_messages
+                    files,
+                    layout,
+                    policy,
+                    advance,
+                    max_messages=settings.import_max_messages,
+                    imported=imported,
                 )
-        if report.day_files == 0:
+        if report.day_files == 0 and not report.unchanged:
             print_problems(console, report)
             raise UserFacingError(
                 f"nothing could be read from {path}: none of its {layout.day_files} day files "
@@ -82,17 +97,29 @@ def register(app: typer.Typer) -> None:
         # All of it in one transaction: an interrupted import leaves nothing behind.
         store = Store(settings.db)
         try:
-            new_replies, new_votes = store.import_history(report.replies, report.votes)
+            new_replies, new_votes = store.import_history(
+                report.replies, report.votes, report.imported
+            )
         finally:
             store.close()
         print_summary(console, report, new_replies, new_votes)
-        if not report.replies:
+        if not report.replies and not any(c.replies for c in report.unchanged):
             for line in why_no_reply(report, layout, authors):
                 console.print(f"  {line}", markup=False)
             raise UserFacingError(
                 f"nothing imported from {path}: no reply by {', '.join(authors)} (see above); "
                 "run it again with --author set to the bot's id"
             )
+
+
+def _imported_channels(db: Path) -> dict[str, ImportedChannel]:
+    if not db.exists():
+        return {}  # nothing imported yet, and an import that reads nothing makes no file
+    store = Store(db)
+    try:
+        return store.imported_channels()
+    finally:
+        store.close()
 
 
 @contextmanager
@@ -118,14 +145,27 @@ def print_summary(console: Console, report: ExportReport, new_replies: int, new_
     read.add_row("messages", f"{report.messages:,}")
     read.add_row("by the authors", f"{report.authored:,}")
     read.add_row("files with problems", f"{len({p.path for p in report.problems}):,}")
+    if report.unchanged:
+        read.add_row(
+            "unchanged, skipped",
+            f"{len(report.unchanged):,} channels ({report.unchanged_day_files:,} day files)",
+        )
     console.print(read)
     imported = Table(title="Imported", title_justify="left", box=None)
     imported.add_column("")
     imported.add_column("new", justify="right")
     imported.add_column("already there", justify="right")
-    imported.add_row("replies", f"{new_replies:,}", f"{len(report.replies) - new_replies:,}")
-    imported.add_row("votes", f"{new_votes:,}", f"{len(report.votes) - new_votes:,}")
+    # A skipped channel's rows are there since its last import: counted as then.
+    replies_there = len(report.replies) - new_replies + sum(c.replies for c in report.unchanged)
+    votes_there = len(report.votes) - new_votes + sum(c.votes for c in report.unchanged)
+    imported.add_row("replies", f"{new_replies:,}", f"{replies_there:,}")
+    imported.add_row("votes", f"{new_votes:,}", f"{votes_there:,}")
     console.print(imported)
+    if report.unchanged:
+        console.print(
+            f"{len(report.unchanged):,} channels are unchanged since their last import and "
+            "were not read again (--force reads them)"
+        )
     skipped = Table(title="Skipped", title_justify="left", box=None)
     skipped.add_column("reason")
     skipped.add_column("count", justify="right")

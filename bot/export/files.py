@@ -7,6 +7,7 @@ a size cap, and the export as a whole has a budget of bytes read (or inflated,
 for a zip), so neither a zip bomb nor a huge day file can exhaust memory.
 """
 
+import hashlib
 import os
 import stat
 import zipfile
@@ -62,9 +63,19 @@ class ExportFiles(Protocol):
         """The member's bytes, within its cap and the export's budget."""
         ...
 
+    def fingerprint(self, name: str) -> str:
+        """What changes whenever the member's bytes do, as Readable.fingerprint
+        gives it once the member is read to its end."""
+        ...
+
 
 class Readable(Protocol):
     def read(self, size: int = -1) -> bytes: ...
+
+    def fingerprint(self) -> str:
+        """The member's fingerprint; for a member read to its end, the same as
+        ExportFiles.fingerprint gives."""
+        ...
 
 
 class _Budget:
@@ -87,14 +98,19 @@ class _Budget:
 
 class _Capped:
     """A file-like reader that counts what it hands out against the member's
-    cap and the export's budget."""
+    cap and the export's budget, and hashes it unless the member's fingerprint
+    is known beforehand (a zip's directory has each member's CRC)."""
 
-    def __init__(self, raw: IO[bytes], limit: int, budget: _Budget, too_big: str) -> None:
+    def __init__(
+        self, raw: IO[bytes], limit: int, budget: _Budget, too_big: str, known: str | None
+    ) -> None:
         self.raw = raw
         self.limit = limit
         self.budget = budget
         self.too_big = too_big
         self.count = 0
+        self.known = known
+        self.hash = hashlib.sha256() if known is None else None
 
     def read(self, size: int = -1) -> bytes:
         try:
@@ -105,7 +121,15 @@ class _Capped:
         if self.count > self.limit:
             raise MalformedFileError(f"{self.too_big} {self.limit:,} bytes; skipped")
         self.budget.spend(len(data))
+        if self.hash is not None:
+            self.hash.update(data)
         return data
+
+    def fingerprint(self) -> str:
+        if self.known is not None:
+            return self.known
+        assert self.hash is not None
+        return f"sha256:{self.hash.hexdigest()}"
 
 
 class FolderExport:
@@ -134,8 +158,19 @@ class FolderExport:
     def display(self, name: str) -> str:
         return str(self.root / name)
 
+    def open(self, name: str) -> AbstractContextManager[Readable]:
+        return self._open(name, self.budget)
+
+    def fingerprint(self, name: str) -> str:
+        # A budget of its own: what the export's budget counts is what is parsed,
+        # and a changed file is read again to parse it.
+        with self._open(name, _Budget(self.limit, self.display(name))) as stream:
+            while stream.read(_CHUNK):
+                pass
+            return stream.fingerprint()
+
     @contextmanager
-    def open(self, name: str) -> Iterator[Readable]:
+    def _open(self, name: str, budget: _Budget) -> Iterator[Readable]:
         path = self.root / name
         try:
             # O_NONBLOCK: a FIFO swapped in after listing must not hang the open.
@@ -145,7 +180,7 @@ class FolderExport:
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(fd).st_mode) or not self._inside(path):
                 raise MalformedFileError("not a regular file inside the export; refused")
-            yield _Capped(f, self.limit, self.budget, "larger than")
+            yield _Capped(f, self.limit, budget, "larger than", None)
 
     def _inside(self, path: Path) -> bool:
         return path.resolve().is_relative_to(self.real_root)
@@ -212,6 +247,12 @@ class ZipExport:
     def display(self, name: str) -> str:
         return f"{self.path}:{name}"
 
+    def fingerprint(self, name: str) -> str:
+        # Reading a member checks its bytes against this CRC to the end, so the
+        # directory's word is as good as hashing the inflated bytes, and free.
+        info = self._members[name]
+        return f"crc32:{info.CRC:08x}:{info.file_size}"
+
     @contextmanager
     def open(self, name: str) -> Iterator[Readable]:
         try:
@@ -219,7 +260,9 @@ class ZipExport:
         except (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, OSError) as e:
             raise MalformedFileError(f"cannot be unpacked ({e}); skipped") from e
         with member:
-            yield _Capped(member, self.limit, self.budget, "inflates to more than")
+            yield _Capped(
+                member, self.limit, self.budget, "inflates to more than", self.fingerprint(name)
+            )
 
 
 def is_safe_member(name: str) -> bool:
@@ -260,11 +303,10 @@ def open_export(
         yield ZipExport(path, archive, limit, budget)
 
 
-def json_items(files: ExportFiles, name: str) -> Generator[Any, None, None]:
-    """The items of the JSON array in `name`, parsed a piece at a time; raises
-    MalformedFileError saying why when the file is no such array."""
-    with files.open(name) as stream:
-        try:
-            yield from array_items(stream.read)
-        except NotAnArrayError as e:
-            raise MalformedFileError(str(e)) from e
+def json_items(stream: Readable) -> Generator[Any, None, None]:
+    """The items of the JSON array in an opened member, parsed a piece at a time;
+    raises MalformedFileError saying why when the file is no such array."""
+    try:
+        yield from array_items(stream.read)
+    except NotAnArrayError as e:
+        raise MalformedFileError(str(e)) from e

@@ -1,9 +1,11 @@
 """Reading a whole Slack export into replies, votes and a report of everything skipped."""
 
+import hashlib
 import itertools
+import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -16,7 +18,7 @@ from bot.export.messages import (
     channel_history,
     parse_day,
 )
-from storage import Reply, Vote
+from storage import ImportedChannel, Reply, Vote, now
 
 # Each conversation list and the key that names the conversation's folder:
 # channels and private channels by name, group DMs by name, DMs by id.
@@ -32,6 +34,10 @@ _DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
 # exhaust memory.
 MAX_MESSAGES = 5_000_000
 _LISTS_NAMED = "channels.json (or groups.json, dms.json, mpims.json)"
+# Part of every channel's settings digest: bump it when a change to reading
+# makes the same day files give other rows, so channels imported before are
+# read again rather than skipped as unchanged.
+READER_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,12 @@ class ExportReport:
     senders: Counter[str] = field(default_factory=Counter)  # messages per user (or bot) id
     bot_senders: Counter[str] = field(default_factory=Counter)  # the bots among them
     authored: int = 0  # messages by the import authors, imported or not
+    # Channels not read because nothing that decides their rows changed since
+    # their last import (as recorded then), and the day files they hold.
+    unchanged: list[ImportedChannel] = field(default_factory=list)
+    unchanged_day_files: int = 0
+    # Channels read whole and without a problem: what to record for next time.
+    imported: list[ImportedChannel] = field(default_factory=list)
 
 
 def export_layout(files: ExportFiles, source: str) -> ExportLayout:
@@ -133,57 +145,132 @@ def read_export(
     policy: ImportPolicy,
     advance: Callable[[], None] = lambda: None,
     max_messages: int = MAX_MESSAGES,
+    imported: Mapping[str, ImportedChannel] | None = None,
 ) -> ExportReport:
     """Every conversation's replies and votes, reading at most `max_messages`
-    messages; `advance` is called once per day file."""
+    messages; `advance` is called once per day file. A conversation in
+    `imported` (the last complete import of each channel) whose day files and
+    import settings are the same is not read again: its rows cannot differ."""
     policy = layout.policy(policy)
+    settings = settings_digest(policy)
     report = ExportReport(listed_day_files=layout.day_files, problems=list(layout.problems))
     for conversation in layout.conversations:
-        messages: list[ExportMessage] = []
-        read_any = False
-        for day, name in conversation.days:
-            path = files.display(name)
-            left = max_messages - report.messages
-            if left <= 0:
-                advance()  # the problem was reported where the limit was reached
-                continue
-            items = json_items(files, name)
-            try:
-                # One message past what is left tells a cut file from a whole one.
-                parsed = parse_day(path, day, itertools.islice(items, left + 1), policy)
-            except MalformedFileError as e:
-                report.problems.append(Problem(path, str(e)))
+        before = (imported or {}).get(conversation.id)
+        if before is not None and _unchanged(files, conversation, settings, before):
+            report.unchanged.append(before)
+            report.unchanged_day_files += len(conversation.days)
+            for _ in conversation.days:
                 advance()
-                continue
-            finally:
-                items.close()
-            if parsed.seen > left:
-                parsed.seen = left
-                report.problems.append(
-                    Problem(
-                        path,
-                        f"the export holds more than {max_messages:,} messages; the rest of "
-                        "this file and the files after it were skipped "
-                        "(raise VOICELOOP_IMPORT_MAX_MESSAGES to read them)",
-                    )
-                )
-            read_any = True
-            report.day_files += 1
-            report.messages += parsed.seen
-            report.skipped += parsed.skipped
-            report.problems += parsed.problems
-            report.senders += parsed.senders
-            report.bot_senders += parsed.bot_senders
-            report.authored += parsed.authored
-            messages += parsed.messages
-            advance()
-        report.channels += read_any
-        history = channel_history(conversation.id, messages, policy)
-        report.replies += history.replies
-        report.votes += history.votes
-        report.skipped += history.skipped
-        report.skipped_votes += history.skipped_votes
+            continue
+        _read_conversation(files, conversation, policy, settings, advance, max_messages, report)
     return report
+
+
+def settings_digest(policy: ImportPolicy) -> str:
+    """What decides a channel's rows besides its day files: the reader's version
+    and the policy in force (authors with their bot ids, the export's bots, the
+    rating emoji, the context length)."""
+    described = json.dumps(
+        [
+            READER_VERSION,
+            sorted(policy.authors),
+            sorted(policy.bots),
+            sorted(policy.good_emoji),
+            sorted(policy.bad_emoji),
+            policy.max_context_turns,
+        ]
+    )
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+def _files_digest(fingerprints: list[tuple[date, str]]) -> str:
+    listed = "\n".join(f"{day.isoformat()} {fingerprint}" for day, fingerprint in fingerprints)
+    return hashlib.sha256(listed.encode()).hexdigest()
+
+
+def _unchanged(
+    files: ExportFiles, conversation: Conversation, settings: str, before: ImportedChannel
+) -> bool:
+    if before.settings_digest != settings:
+        return False
+    try:
+        fingerprints = [(day, files.fingerprint(name)) for day, name in conversation.days]
+    except MalformedFileError:
+        return False  # reading it says what is wrong
+    return _files_digest(fingerprints) == before.files_digest
+
+
+def _read_conversation(
+    files: ExportFiles,
+    conversation: Conversation,
+    policy: ImportPolicy,
+    settings: str,
+    advance: Callable[[], None],
+    max_messages: int,
+    report: ExportReport,
+) -> None:
+    messages: list[ExportMessage] = []
+    fingerprints: list[tuple[date, str]] = []
+    problems_before = len(report.problems)
+    read_any = False
+    for day, name in conversation.days:
+        path = files.display(name)
+        left = max_messages - report.messages
+        if left <= 0:
+            advance()  # the problem was reported where the limit was reached
+            continue
+        try:
+            with files.open(name) as stream:
+                items = json_items(stream)
+                try:
+                    # One message past what is left tells a cut file from a whole one.
+                    parsed = parse_day(path, day, itertools.islice(items, left + 1), policy)
+                finally:
+                    items.close()
+                fingerprints.append((day, stream.fingerprint()))
+        except MalformedFileError as e:
+            report.problems.append(Problem(path, str(e)))
+            advance()
+            continue
+        if parsed.seen > left:
+            parsed.seen = left
+            report.problems.append(
+                Problem(
+                    path,
+                    f"the export holds more than {max_messages:,} messages; the rest of "
+                    "this file and the files after it were skipped "
+                    "(raise VOICELOOP_IMPORT_MAX_MESSAGES to read them)",
+                )
+            )
+        read_any = True
+        report.day_files += 1
+        report.messages += parsed.seen
+        report.skipped += parsed.skipped
+        report.problems += parsed.problems
+        report.senders += parsed.senders
+        report.bot_senders += parsed.bot_senders
+        report.authored += parsed.authored
+        messages += parsed.messages
+        advance()
+    report.channels += read_any
+    history = channel_history(conversation.id, messages, policy)
+    report.replies += history.replies
+    report.votes += history.votes
+    report.skipped += history.skipped
+    report.skipped_votes += history.skipped_votes
+    # Only a channel read whole and without a problem may be skipped next time:
+    # one with problems is read again, so they are listed again.
+    if len(report.problems) == problems_before and len(fingerprints) == len(conversation.days):
+        report.imported.append(
+            ImportedChannel(
+                channel=conversation.id,
+                files_digest=_files_digest(fingerprints),
+                settings_digest=settings,
+                replies=len(history.replies),
+                votes=len(history.votes),
+                imported_at=now(),
+            )
+        )
 
 
 def _root(names: list[str]) -> str | None:
@@ -267,7 +354,7 @@ def _json_list(files: ExportFiles, name: str, problems: list[Problem]) -> Iterat
     """The list's entries as they are parsed; a list that turns out broken part
     way is reported, and the entries before the break still count."""
     path = files.display(name)
-    entries = json_items(files, name)
+    entries = _items(files, name)
     try:
         first = next(entries, _END)
     except MalformedFileError as e:
@@ -286,3 +373,8 @@ def _json_list(files: ExportFiles, name: str, problems: list[Problem]) -> Iterat
 
 
 _END = object()
+
+
+def _items(files: ExportFiles, name: str) -> Iterator[Any]:
+    with files.open(name) as stream:
+        yield from json_items(stream)

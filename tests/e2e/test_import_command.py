@@ -175,3 +175,64 @@ def test_progress_is_drawn_on_stderr_and_only_in_a_terminal(tmp_path: Path) -> N
     assert in_terminal.returncode == 0
     assert "Reading day files" in in_terminal.stderr
     assert "Reading day files" not in in_terminal.stdout
+
+
+def two_channels(random_answer: str = "Noon.") -> dict[str, object]:
+    files = export(
+        {
+            "2024-03-01": [
+                human("100.000000", f"<@{BOT}> Waterproof?"),
+                bot("100.100000", "To 3000 mm.", reactions=[reaction("+1", "U1")]),
+            ]
+        }
+    )
+    files["channels.json"] = [{"id": "C1", "name": "general"}, {"id": "C2", "name": "random"}]
+    files["random/2024-03-01.json"] = [
+        human("200.000000", f"<@{BOT}> Lunch?"),
+        bot("200.100000", random_answer),
+    ]
+    return files
+
+
+def imported_row(result: subprocess.CompletedProcess[str], name: str) -> list[str]:
+    return next(line for line in result.stdout.splitlines() if line.split()[:1] == [name]).split()
+
+
+def test_a_rerun_skips_unchanged_channels_and_says_so(tmp_path: Path) -> None:
+    path = write_folder(tmp_path / "export", two_channels())
+    assert run_import(tmp_path, str(path)).returncode == 0
+    second = run_import(tmp_path, str(path))
+    assert second.returncode == 0, second.stderr
+    assert "2 channels are unchanged since their last import and were not read again" in (
+        second.stdout
+    )
+    assert imported_row(second, "replies")[1:] == ["0", "2"]  # new, already there
+    assert imported_row(second, "votes")[1:] == ["0", "1"]
+    assert imported_row(second, "messages")[1:] == ["0"]
+
+    forced = run_import(tmp_path, str(path), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "unchanged" not in forced.stdout
+    assert imported_row(forced, "messages")[1:] == ["4"]
+    assert imported_row(forced, "replies")[1:] == ["0", "2"]
+
+
+def test_a_changed_channel_is_read_again_and_its_rows_refreshed(tmp_path: Path) -> None:
+    assert run_import(tmp_path, str(write_zip(tmp_path / "a.zip", two_channels()))).returncode == 0
+    newer = write_zip(tmp_path / "b.zip", two_channels(random_answer="Noon, in the park."))
+    result = run_import(tmp_path, str(newer))
+    assert result.returncode == 0, result.stderr
+    assert "1 channels are unchanged" in result.stdout
+    assert imported_row(result, "messages")[1:] == ["2"]
+    assert rows(tmp_path, "SELECT text FROM replies WHERE channel = 'C2'") == [
+        ("Noon, in the park.",)
+    ]
+
+
+def test_other_authors_read_every_channel_again(tmp_path: Path) -> None:
+    path = write_folder(tmp_path / "export", two_channels())
+    assert run_import(tmp_path, str(path)).returncode == 0
+    result = run_import(tmp_path, str(path), "--author", BOT, "--author", "B0OTHERBOT")
+    assert result.returncode == 0, result.stderr
+    assert "unchanged" not in result.stdout
+    assert imported_row(result, "messages")[1:] == ["4"]

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from storage import ChatTurn, Reply, Store, Vote
+from storage import ChatTurn, ImportedChannel, Reply, Store, Vote
 
 WHEN = "2024-03-01T00:00:00.000+00:00"
 
@@ -118,3 +118,24 @@ def test_an_import_that_fails_writes_nothing_of_it() -> None:
     assert stored is not None and stored.text == "We ship in 3 days."
     assert [r.ts for r in store.replies()] == ["101.000000"]
     assert store.votes() == []
+
+
+def channel(name: str, files: str = "f1") -> ImportedChannel:
+    return ImportedChannel(name, files, "s1", replies=2, votes=1, imported_at=WHEN)
+
+
+def test_what_was_read_of_each_channel_is_recorded_with_its_rows_and_replaced_later() -> None:
+    store = Store(":memory:")
+    assert store.imported_channels() == {}
+    store.import_history([imported("101.000000")], [], [channel("C1"), channel("C2")])
+    assert store.imported_channels() == {"C1": channel("C1"), "C2": channel("C2")}
+    store.import_history([], [], [channel("C2", files="f2")])
+    assert store.imported_channels() == {"C1": channel("C1"), "C2": channel("C2", files="f2")}
+
+
+def test_an_import_that_fails_records_no_channel_as_read() -> None:
+    store = Store(":memory:")
+    orphan = Vote("C9", "9.9", "U1", 1, "reaction:+1", WHEN)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.import_history([imported("101.000000")], [orphan], [channel("C1")])
+    assert store.imported_channels() == {}

@@ -113,6 +113,14 @@ EXPECTED = {
         "answered_at",
     ],
     "vote_events": ["channel", "ts", "user", "source", "value", "event_ts", "received_at"],
+    "imported_channels": [
+        "channel",
+        "files_digest",
+        "settings_digest",
+        "replies",
+        "votes",
+        "imported_at",
+    ],
 }
 
 

@@ -85,18 +85,6 @@ def read(path: Path, policy: ImportPolicy = POLICY, limit: int | None = None) ->
         return read_export(files, export_layout(files, str(path)), policy)
 
 
-@pytest.fixture(params=["folder", "zip"])
-def as_export(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """Writes an export both ways: every test below holds for folders and zips."""
-
-    def write(files: Files) -> Path:
-        if request.param == "zip":
-            return write_zip(tmp_path / "export.zip", files)
-        return write_folder(tmp_path / "export", files)
-
-    return write
-
-
 def test_replies_and_votes_come_from_author_messages_and_rating_reactions(as_export: Any) -> None:
     path = as_export(
         export(
