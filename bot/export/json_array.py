@@ -19,7 +19,10 @@ from typing import Any
 MAX_DEPTH = 64
 # Text decoded before its items are handed out: all items of one piece are
 # held at once (their nesting is checked together), so this bounds memory.
-READ_CHARS = 64 * 1024
+# Small pieces also leave fewer items alive when the cycle collector looks,
+# so fewer of them reach its oldest generation and its full walks (at 64 KB
+# an import of 100,000 replies made twice as many full collections).
+READ_CHARS = 16 * 1024
 # A decoding error this close to the end of the text read so far may only mean
 # the text stops inside an item (`tru`, `1.`, `"\u12`): read on before judging.
 _MARGIN = 16
@@ -114,7 +117,11 @@ def _items(source: _Text) -> Iterator[Any]:
         return
     while True:
         batch, pos, done = _decode_piece(source, pos)
-        yield from batch
+        # Last first off the reversed list: each item is freed as soon as its
+        # reader is done with it, not with the whole piece.
+        batch.reverse()
+        while batch:
+            yield batch.pop()
         if done:
             _expect_end(source, pos)
             return

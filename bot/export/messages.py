@@ -62,6 +62,7 @@ class ExportMessage:
     """The parts of one exported message the import uses."""
 
     ts: str
+    seconds: float  # ts as a number, for ordering and the reply's time
     day: date
     speaker: Speaker
     user: str | None
@@ -69,10 +70,8 @@ class ExportMessage:
     thread_ts: str | None
     in_channel: bool  # shown in the channel itself, not only inside a thread
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    @property
-    def seconds(self) -> float:
-        return float(self.ts)
+    # A person's text without mentions of the authors: what they asked, if anything.
+    question: str = ""
 
 
 @dataclass
@@ -93,68 +92,74 @@ def parse_day(path: str, day: date, data: Iterable[Any], policy: ImportPolicy) -
     parsed = DayMessages()
     for index, raw in enumerate(data):
         parsed.seen += 1
-        message, reason = _message(raw, day, policy)
-        _count_sender(raw, policy, parsed)
+        if not isinstance(raw, dict):
+            reason = "not a JSON object"
+            parsed.skipped[reason] += 1
+            parsed.problems.append(Problem(path, f"message [{index}]: {reason}; skipped"))
+            continue
+        # isinstance first: a malformed id (a list, say) cannot be looked up in a set.
+        user, bot_id = raw.get("user"), raw.get("bot_id")
+        user = user if isinstance(user, str) else None
+        bot_id = bot_id if isinstance(bot_id, str) else None
+        by_author = user in policy.authors or bot_id in policy.authors
+        _count_sender(user, bot_id, by_author, policy, parsed)
+        message, reason = _message(raw, day, user, by_author, policy)
         if message is None:
             parsed.skipped[reason] += 1
             parsed.problems.append(Problem(path, f"message [{index}]: {reason}; skipped"))
         elif message.speaker != "other":
             parsed.messages.append(message)
-        elif _by_author(raw, policy):
+        elif by_author:
             # A join, topic change or other event the author caused: no reply.
             parsed.skipped[f"author's {raw.get('subtype')} event, not a reply"] += 1
     return parsed
 
 
-def _count_sender(raw: Any, policy: ImportPolicy, parsed: DayMessages) -> None:
-    if not isinstance(raw, dict):
-        return
-    user, bot_id = raw.get("user"), raw.get("bot_id")
-    sender = user if isinstance(user, str) else bot_id if isinstance(bot_id, str) else None
+def _count_sender(
+    user: str | None, bot_id: str | None, by_author: bool, policy: ImportPolicy, parsed: DayMessages
+) -> None:
+    sender = user if user is not None else bot_id
     if sender is None:
         return
     parsed.senders[sender] += 1
-    if isinstance(bot_id, str) or sender in policy.bots:
-        parsed.bot_senders[bot_id if isinstance(bot_id, str) else sender] += 1
-    parsed.authored += _by_author(raw, policy)
+    if bot_id is not None or sender in policy.bots:
+        parsed.bot_senders[bot_id if bot_id is not None else sender] += 1
+    parsed.authored += by_author
 
 
-def _by_author(raw: dict[str, Any], policy: ImportPolicy) -> bool:
-    # isinstance first: a malformed id (a list, say) cannot be looked up in a set.
-    user, bot_id = raw.get("user"), raw.get("bot_id")
-    return (isinstance(user, str) and user in policy.authors) or (
-        isinstance(bot_id, str) and bot_id in policy.authors
-    )
-
-
-def _message(raw: Any, day: date, policy: ImportPolicy) -> tuple[ExportMessage | None, str]:
-    if not isinstance(raw, dict):
-        return None, "not a JSON object"
+def _message(
+    raw: dict[str, Any], day: date, user: str | None, by_author: bool, policy: ImportPolicy
+) -> tuple[ExportMessage | None, str]:
     ts = raw.get("ts")
-    if not isinstance(ts, str) or not _is_timestamp(ts):
+    seconds = _timestamp(ts)
+    if seconds is None or not isinstance(ts, str):
         return None, "no valid ts"
     text = message_text(raw)
     if len(text) > MAX_TEXT_CHARS:
         return None, f"text longer than {MAX_TEXT_CHARS:,} characters"
     thread_ts = raw.get("thread_ts")
-    thread_ts = thread_ts if isinstance(thread_ts, str) and _is_timestamp(thread_ts) else None
-    user = raw.get("user") if isinstance(raw.get("user"), str) else None
+    thread_ts = thread_ts if _timestamp(thread_ts) is not None else None
+    subtype = raw.get("subtype")
+    speaker = _speaker(subtype, user, raw.get("bot_id"), by_author, policy)
     message = ExportMessage(
         ts=ts,
+        seconds=seconds,
         day=day,
-        speaker=_speaker(raw, user, policy),
+        speaker=speaker,
         user=user,
         text=text,
         thread_ts=thread_ts,
-        in_channel=thread_ts in (None, ts) or raw.get("subtype") == "thread_broadcast",
+        in_channel=thread_ts in (None, ts) or subtype == "thread_broadcast",
         reactions=_reactions(raw.get("reactions")),
+        question=_without_author_mentions(text, policy) if speaker == "human" else "",
     )
     return message, ""
 
 
-def _speaker(raw: dict[str, Any], user: str | None, policy: ImportPolicy) -> Speaker:
-    subtype, bot_id = raw.get("subtype"), raw.get("bot_id")
-    if _by_author(raw, policy) and subtype in _AUTHOR_SUBTYPES:
+def _speaker(
+    subtype: object, user: str | None, bot_id: object, by_author: bool, policy: ImportPolicy
+) -> Speaker:
+    if by_author and subtype in _AUTHOR_SUBTYPES:
         return "author"
     if user and not bot_id and user not in policy.bots and subtype in _HUMAN_SUBTYPES:
         return "human"
@@ -167,10 +172,10 @@ def _reactions(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
         return ()
     found = []
     for reaction in raw:
-        if isinstance(reaction, dict) and isinstance(reaction.get("name"), str):
-            users = reaction.get("users")
-            if isinstance(users, list):
-                found.append((reaction["name"], tuple(u for u in users if isinstance(u, str))))
+        if isinstance(reaction, dict):
+            name, users = reaction.get("name"), reaction.get("users")
+            if isinstance(name, str) and isinstance(users, list):
+                found.append((name, tuple([u for u in users if isinstance(u, str)])))
     return tuple(found)
 
 
@@ -179,11 +184,15 @@ def _reactions(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
 _LATEST_TS = 253_402_300_799
 
 
-def _is_timestamp(value: str) -> bool:
+def _timestamp(value: object) -> float | None:
+    """A ts string as seconds, or None when it is no ts."""
+    if not isinstance(value, str):
+        return None
     try:
-        return 0 <= float(value) <= _LATEST_TS
+        seconds = float(value)
     except ValueError:
-        return False
+        return None
+    return seconds if 0 <= seconds <= _LATEST_TS else None
 
 
 @dataclass
@@ -218,10 +227,9 @@ def _answer_thread(
     question: tuple[ExportMessage, int] | None = None  # the message and the turns before it
     for message in thread:
         if message.speaker == "human":
-            text = _without_author_mentions(message.text, policy)
-            if text:
+            if message.question:
                 question = (message, len(turns))
-                turns.append(ChatTurn("user", text))
+                turns.append(ChatTurn("user", message.question))
         elif message.ts != message.thread_ts:  # the thread's root is a channel message
             if question is None:
                 _skip(NO_QUESTION, message, policy, history)
@@ -241,7 +249,7 @@ def _answer_channel(
     asked: ExportMessage | None = None
     for message in shown:
         if message.speaker == "human":
-            if _without_author_mentions(message.text, policy):
+            if message.question:
                 asked = message
         elif message.thread_ts in (None, message.ts):  # broadcasts were answered in the thread
             # Outside threads only a recent question is taken to be the one answered.
@@ -269,7 +277,7 @@ def _add_reply(
             ts=message.ts,
             thread_ts=message.thread_ts,
             asked_by=asked.user,
-            question=_without_author_mentions(asked.text, policy),
+            question=asked.question,
             context=context,
             text=message.text,
             origin="import",
