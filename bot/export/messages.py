@@ -150,7 +150,8 @@ def _message(
         text=text,
         thread_ts=thread_ts,
         in_channel=thread_ts in (None, ts) or subtype == "thread_broadcast",
-        reactions=_reactions(raw.get("reactions")),
+        # Only the authors' reactions become votes.
+        reactions=_reactions(raw.get("reactions")) if speaker == "author" else (),
         question=_without_author_mentions(text, policy) if speaker == "human" else "",
     )
     return message, ""
