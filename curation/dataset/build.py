@@ -64,7 +64,7 @@ def _build(
             epochs=epochs,
             estimated_cost_usd=curated.estimate.usd,
             files=file_hashes(files),
-            report=report,
+            report=recorded_report(report),
         ),
     )
     # Provenance: which replies this version holds (preference pairs come from
@@ -77,3 +77,16 @@ def _build(
         },
     )
     return BuildResult(curated, version)
+
+
+def recorded_report(report: dict[str, object]) -> dict[str, object]:
+    """The report as the database keeps it: everything but the list of
+    rejected replies, which stays in the version's report.json. At 100,000
+    replies that list is over 5 MB, and writing it with every build held the
+    write lock long enough to stall the bot's acks (and grew the file by as
+    much per build)."""
+    rejections = report.get("rejections")
+    if not isinstance(rejections, dict):
+        return report
+    counted = {key: value for key, value in rejections.items() if key != "replies"}
+    return {**report, "rejections": counted}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.dataset.build import build_dataset
+from curation.dataset.build import build_dataset, recorded_report
 from curation.dataset.files import (
     DPO_TRAIN,
     DPO_VALIDATION,
@@ -67,7 +67,8 @@ def test_build_writes_valid_files_and_records_them(tmp_path: Path) -> None:
             assert checked_lines(folder / name, "dpo")
     report = json.loads((folder / REPORT).read_text(encoding="utf-8"))
     assert report["examples"] == {"train": len(train), "validation": len(validation)}
-    assert version.report == report
+    # The database keeps the report without the rejected replies; the file has them.
+    assert version.report == {**report, "rejections": {"counts": report["rejections"]["counts"]}}
     assert store.prompt(version.prompt_id).content == SYSTEM
     assert store.prompt(version.prompt_id).kind == "post_training"
     assert version.estimated_cost_usd is not None and version.estimated_cost_usd > 0
@@ -109,3 +110,18 @@ def test_an_unwritable_folder_is_one_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(CurationError, match=r"cannot write the dataset .*--out"):
         build_dataset(rated_store(), CONFIG, blocker)
+
+
+def test_the_database_keeps_the_report_without_the_rejected_replies() -> None:
+    report: dict[str, object] = {
+        "examples": {"train": 1, "validation": 0},
+        "rejections": {"counts": {"style:max_exclamations": 1}, "replies": [{"ts": "1.0"}]},
+    }
+    assert recorded_report(report) == {
+        "examples": {"train": 1, "validation": 0},
+        "rejections": {"counts": {"style:max_exclamations": 1}},
+    }
+    assert report["rejections"] == {  # the file's copy is left whole
+        "counts": {"style:max_exclamations": 1},
+        "replies": [{"ts": "1.0"}],
+    }
