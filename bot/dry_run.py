@@ -9,7 +9,6 @@ figures the card shows travel back, never the curated examples.
 """
 
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -80,25 +79,10 @@ class DryRunWorker:
             # Spawn, not fork: the bot has threads (HTTP server, scheduler,
             # listeners) whose locks a forked child would inherit held.
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=_yield_cpu_to_the_bot
-            ) as pool:
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
                 return pool.submit(job, self._settings).result()
         finally:
             self._busy.release()
-
-
-# How much lower the child's CPU priority is than the bot's (see _yield_cpu_to_the_bot).
-DRY_RUN_NICENESS = 10
-
-
-def _yield_cpu_to_the_bot() -> None:
-    """In the child: on a small machine the curation's full core competes with
-    the HTTP server for the CPU, and acks sent meanwhile waited tens of ms for
-    a time slice. A lower priority lets the bot run first whenever it has work;
-    when it has none (nearly always), the curation still gets the whole core."""
-    if hasattr(os, "nice"):
-        os.nice(DRY_RUN_NICENESS)
 
 
 def build_dry_run(settings: Settings) -> DryRun:
