@@ -45,7 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import during_retrain  # bench/during_retrain.py
-from loopback import VOICELOOP, free_port, percentile, wait_healthy  # bench/loopback.py
+from loopback import VOICELOOP, free_port, percentile, serve_env, wait_healthy  # bench/loopback.py
 from slack_sdk.signature import SignatureVerifier
 
 from tests.e2e import slack_requests as sr
@@ -290,21 +290,13 @@ def main() -> None:
         urls = json.loads(fakes.stdout.readline())
         ports = {"voiceloop": free_port(), "bare Bolt": free_port()}
         db = Path(tmp) / "bench.db"
-        env = {
-            **os.environ,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": urls["slack"],
-            "OPENAI_API_KEY": OPENAI_KEY,
-            "OPENAI_BASE_URL": urls["openai"],
-            "VOICELOOP_CHAT_MODEL": "gpt-4.1-mini",
-            "VOICELOOP_DB": str(db),
-            "VOICELOOP_HOST": "127.0.0.1",
-            "VOICELOOP_PORT": str(ports["voiceloop"]),
-            "VOICELOOP_SHUTDOWN_GRACE_SECONDS": "1",
-            "VOICELOOP_LOG_LEVEL": "WARNING",
-        }
-        env.pop("SLACK_APP_TOKEN", None)
+        env = serve_env(
+            urls["slack"],
+            urls["openai"],
+            VOICELOOP_DB=str(db),
+            VOICELOOP_PORT=str(ports["voiceloop"]),
+            VOICELOOP_SHUTDOWN_GRACE_SECONDS="1",
+        )
         voiceloop_cmd = [*VOICELOOP, "serve"]
         bare_cmd = [*script, "--bare-bolt", urls["slack"], str(ports["bare Bolt"])]
         logs = {name: Path(tmp) / f"{name.replace(' ', '-')}.log" for name in ports}

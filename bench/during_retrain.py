@@ -13,7 +13,6 @@ copy of the same database, timed here too.
 
 import argparse
 import http.client
-import os
 import shutil
 import signal
 import sqlite3
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from history import seed_history  # bench/history.py
-from loopback import VOICELOOP, free_port, percentile, wait_healthy  # bench/loopback.py
+from loopback import VOICELOOP, free_port, percentile, serve_env, wait_healthy
 from slack_sdk.signature import SignatureVerifier
 
 from tests.e2e import slack_requests as sr
@@ -124,19 +123,12 @@ def run(args: argparse.Namespace) -> None:
         with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
             source.backup(target)
         port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "VOICELOOP_"))},
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.url,
-            "OPENAI_API_KEY": OPENAI_KEY,
-            "OPENAI_BASE_URL": openai.base_url,
-            "VOICELOOP_CHAT_MODEL": "gpt-4.1-mini",
-            "VOICELOOP_DATASET_DIR": str(tmp / "datasets"),
-            "VOICELOOP_HOST": "127.0.0.1",
-            "VOICELOOP_PORT": str(port),
-            "VOICELOOP_LOG_LEVEL": "WARNING",
-        }
+        env = serve_env(
+            slack.url,
+            openai.base_url,
+            VOICELOOP_DATASET_DIR=str(tmp / "datasets"),
+            VOICELOOP_PORT=str(port),
+        )
         print("timing voiceloop curate on a copy…", file=sys.stderr)
         cli_seconds = time_cli_curate(copy, tmp / "cli-datasets", env)
         log = (tmp / "serve.log").open("wb")

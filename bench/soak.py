@@ -14,7 +14,6 @@ latency is also given as a ratio against the same bot measured idle first.
 """
 
 import argparse
-import os
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loopback import VOICELOOP, free_port, percentile, wait_healthy  # bench/loopback.py
+from loopback import VOICELOOP, free_port, percentile, serve_env, wait_healthy
 
 from bot.chat.replying import APOLOGY, PLACEHOLDER
 from storage import Reply, Store
@@ -112,21 +111,14 @@ def main() -> None:
     with FakeSlack(bot_token=BOT_TOKEN) as slack, FakeOpenAI(api_key=OPENAI_KEY) as openai:
         openai.delay(MODEL_DELAY)
         port = free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))},
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.url,
-            "OPENAI_API_KEY": OPENAI_KEY,
-            "OPENAI_BASE_URL": openai.base_url,
-            "VOICELOOP_DB": str(db),
-            "VOICELOOP_PORT": str(port),
-            "VOICELOOP_HOST": "127.0.0.1",
-            "VOICELOOP_CHAT_MODEL": "gpt-4.1-mini",
-            "VOICELOOP_SHORT_PROMPT": "You are Pim, the assistant for Acme Kites.",
-            "VOICELOOP_DATASET_DIR": str(work / "datasets"),
-            "VOICELOOP_LOG_LEVEL": "WARNING",
-        }
+        env = serve_env(
+            slack.url,
+            openai.base_url,
+            VOICELOOP_DB=str(db),
+            VOICELOOP_PORT=str(port),
+            VOICELOOP_SHORT_PROMPT="You are Pim, the assistant for Acme Kites.",
+            VOICELOOP_DATASET_DIR=str(work / "datasets"),
+        )
         bot_log = (work / "bot.log").open("w")
         bot = subprocess.Popen([*VOICELOOP, "serve"], env=env, cwd=work, stderr=bot_log)
         url = f"http://127.0.0.1:{port}/slack/events"
