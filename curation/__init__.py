@@ -9,6 +9,7 @@ from curation.dataset.base_models import (
     unknown_base_model,
 )
 from curation.dataset.build import BuildResult, build_dataset
+from curation.dataset.collector import cycle_collector_paused
 from curation.dataset.examples import ChatMessage, Example, LabeledReply, Rejection
 from curation.dataset.jsonl import FileCheck, check_training_file
 from curation.dataset.labels import LabelPolicy, is_real_correction
@@ -93,6 +94,7 @@ __all__ = [
     "check_training_file",
     "count_tokens",
     "curate",
+    "cycle_collector_paused",
     "is_real_correction",
     "load_rules",
     "missing_local_extra",

@@ -1,4 +1,5 @@
-"""Keeping Python's cycle collector off the acyclic objects a dataset build makes by the million."""
+"""Keeping Python's cycle collector off the acyclic objects a dataset build or an import
+makes by the million."""
 
 import gc
 from collections.abc import Iterator
@@ -7,12 +8,13 @@ from contextlib import contextmanager
 
 @contextmanager
 def cycle_collector_paused() -> Iterator[None]:
-    """A build makes only acyclic data (replies, votes, examples, strings,
-    tuples), so the cycle collector frees nothing in it, yet with every few
-    thousand objects made it walks the young ones, and every time the live
-    ones grow by a quarter it walks them all: at 100,000 replies that was
-    half of the read and a third of the whole build (bench/read_replies.py,
-    bench/curate.py). Reference counting still frees everything as usual.
+    """A build (and an export's import) makes only acyclic data (replies,
+    votes, examples, strings, tuples, parsed JSON), so the cycle collector
+    frees nothing in it, yet with every few thousand objects made it walks
+    the young ones, and every time the live ones grow by a quarter it walks
+    them all: at 100,000 replies that was half of the read, a third of the
+    whole build and a fifth of an import (bench/read_replies.py,
+    bench/curate.py, bench/import_export.py). Reference counting still frees everything as usual.
 
     On the way out, everything made meanwhile is moved to the oldest
     generation, where only the occasional full collection looks at it: left
