@@ -1,10 +1,11 @@
 """A dataset version on disk: JSONL files and report.json in a folder named by its id."""
 
 import hashlib
-import json
 import shutil
 import uuid
 from pathlib import Path
+
+import orjson
 
 from curation.dataset.examples import Example
 from curation.dataset.jsonl import dumps_jsonl
@@ -61,8 +62,7 @@ def write_version(
         tmp.mkdir(parents=True)
         for name, data in files.items():
             (tmp / name).write_bytes(data)
-        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
-        (tmp / REPORT).write_text(text, encoding="utf-8")
+        (tmp / REPORT).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
         try:
             tmp.rename(target)
         except OSError:

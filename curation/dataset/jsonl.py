@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, cast
 
+import orjson
+
 from curation.dataset.base_models import MIN_TRAINING_EXAMPLES, OPENAI_MODELS
 from curation.dataset.chat_format import chat_problems, preference_problems
 from curation.dataset.tokens import count_chat_tokens
@@ -20,16 +22,12 @@ _SKIP_CHUNK = 1 << 20
 Message = Mapping[str, object]
 
 
-# What json.dumps(line, ensure_ascii=False) uses, made once: json.dumps makes a
-# new encoder on every call that sets an option.
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
-
-
 def dumps_jsonl(lines: Iterable[object]) -> bytes:
-    """One JSON object per line, in real UTF-8. Callers build every object in a
-    fixed key order, so equal data gives equal bytes, file hashes and dataset ids."""
-    encode = _ENCODER.encode
-    return "".join(encode(line) + "\n" for line in lines).encode("utf-8")
+    """One compact JSON object per line, in real UTF-8. Callers build every
+    object in a fixed key order, so equal data gives equal bytes, file hashes
+    and dataset ids."""
+    encoded = [orjson.dumps(line) for line in lines]
+    return b"\n".join(encoded) + b"\n" if encoded else b""
 
 
 @dataclass

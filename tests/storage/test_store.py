@@ -36,7 +36,7 @@ def test_a_thread_context_with_data_after_it_is_refused_as_json_loads_refuses_it
     store = Store(":memory:")
     make_reply(store)
     store.db.execute("UPDATE replies SET context = context || ' []'")
-    with pytest.raises(json.JSONDecodeError, match="Extra data"):
+    with pytest.raises(json.JSONDecodeError, match="unexpected content after document"):
         store.reply("C1", "100.1")
 
 

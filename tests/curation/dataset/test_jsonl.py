@@ -20,8 +20,8 @@ def test_lines_are_written_one_object_each_in_real_utf8() -> None:
     lines = [{"role": "user", "content": 'Line one\nand "two" 🥾'}, GOOD]
     written = dumps_jsonl(lines)
     assert written.decode("utf-8").splitlines() == [
-        '{"role": "user", "content": "Line one\\nand \\"two\\" 🥾"}',
-        json.dumps(GOOD),
+        '{"role":"user","content":"Line one\\nand \\"two\\" 🥾"}',
+        json.dumps(GOOD, separators=(",", ":")),
     ]
     assert [json.loads(line) for line in written.splitlines()] == lines
     assert dumps_jsonl([]) == b""

@@ -75,7 +75,7 @@ def test_a_run_trains_in_a_child_process_and_its_adapter_is_promoted(
     assert preview.backend == "local" and preview.estimate.endswith("of GPU time")
     assert preview.dataset is not None
     train_lines = Path(preview.dataset.path, "train.jsonl").read_text(encoding="utf-8")
-    assert '"weight": 0' in train_lines  # earlier bot turns, which must not be learned
+    assert '"weight":0' in train_lines  # earlier bot turns, which must not be learned
     run = lifecycle.start(preview.dataset.id, "U1")
 
     updates = drive_until_settled(lifecycle)
