@@ -1,6 +1,5 @@
 """Deployment history beyond the live row: promotion, rollback and provenance (mixed into Store)."""
 
-import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -19,8 +18,10 @@ class DeploymentTables:
     """Promotion and rollback append deployment rows; provenance reads them back."""
 
     db: Database
-    _lock: threading.RLock
     transaction: Callable[[], AbstractContextManager[Database]]
+    # Store.reading: this thread's own read connection, so a read never waits for
+    # a write of another thread (nor holds one up).
+    reading: Callable[[], AbstractContextManager[Database]]
     table: Callable[[str], Table]
     deploy: Callable[..., Deployment]
     run: Callable[[int], TrainingRun | None]
@@ -28,8 +29,8 @@ class DeploymentTables:
 
     def deployments(self, limit: int | None = None) -> list[Deployment]:
         """Deployment history, newest first."""
-        with self._lock:
-            rows = self.table("deployments").rows_where(order_by="id desc", limit=limit)
+        with self.reading() as db:
+            rows = db.table("deployments").rows_where(order_by="id desc", limit=limit)
             return [Deployment(**r) for r in rows]
 
     def promote(
@@ -63,8 +64,8 @@ class DeploymentTables:
         live one was deployed. Deployments behave as a stack: a promotion (or a
         configuration change) pushes, a rollback pops, so rolling back twice
         goes back two steps rather than undoing the first rollback."""
-        with self._lock:
-            rows = [Deployment(**r) for r in self.table("deployments").rows_where(order_by="id")]
+        with self.reading() as db:
+            rows = [Deployment(**r) for r in db.table("deployments").rows_where(order_by="id")]
         stack: list[Deployment] = []
         for row in rows:
             if row.origin == "rollback" and len(stack) > 1:
@@ -120,8 +121,8 @@ class DeploymentTables:
     def newest_dataset(self) -> tuple[str, str] | None:
         """(id, created_at) of the dataset version built last, by any dry run,
         `voiceloop curate` or run; None before the first."""
-        with self._lock:
-            row = self.db.execute(
+        with self.reading() as db:
+            row = db.execute(
                 "SELECT id, created_at FROM datasets ORDER BY created_at DESC, rowid DESC LIMIT 1"
             ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]))
@@ -129,8 +130,8 @@ class DeploymentTables:
     def replies_beyond(self, dataset_id: str, since_dataset_id: str | None) -> int:
         """How many of a version's replies `since_dataset_id` was not built
         from: the examples kept since then."""
-        with self._lock:
-            (count,) = self.db.execute(
+        with self.reading() as db:
+            (count,) = db.execute(
                 """
                 SELECT count(*) FROM dataset_replies AS kept WHERE kept.dataset_id = ?
                 AND NOT EXISTS (
@@ -144,23 +145,23 @@ class DeploymentTables:
 
     def dataset_reply_keys(self, dataset_id: str) -> set[str]:
         """The "channel/ts" keys of the replies a dataset version was built from."""
-        with self._lock:
-            rows = self.db.execute(
+        with self.reading() as db:
+            rows = db.execute(
                 "SELECT channel, ts FROM dataset_replies WHERE dataset_id = ?", [dataset_id]
             ).fetchall()
         return {f"{channel}/{ts}" for channel, ts in rows}
 
     def ratings_since(self, since: str) -> tuple[int, int]:
         """Votes and corrections given or changed after `since` (an ISO time)."""
-        with self._lock:
-            votes = self.table("votes").count_where("updated_at > ?", [since])
-            corrections = self.table("corrections").count_where("created_at > ?", [since])
+        with self.reading() as db:
+            votes = db.table("votes").count_where("updated_at > ?", [since])
+            corrections = db.table("corrections").count_where("created_at > ?", [since])
         return votes, corrections
 
     def mean_prompt_tokens(self, deployment_id: int) -> float | None:
         """Mean prompt tokens per reply a deployment answered with, as the model counted."""
-        with self._lock:
-            (mean,) = self.db.execute(
+        with self.reading() as db:
+            (mean,) = db.execute(
                 "SELECT avg(prompt_tokens) FROM replies WHERE deployment_id = ?",
                 [deployment_id],
             ).fetchone()
@@ -169,21 +170,21 @@ class DeploymentTables:
     def provenance(self, deployment_id: int) -> Provenance:
         """A deployment ← its run ← its dataset version ← the replies, votes and
         corrections that version was built from."""
-        with self._lock:
-            deployment = Deployment(**self.table("deployments").get(deployment_id))
+        with self.reading() as db:
+            deployment = Deployment(**db.table("deployments").get(deployment_id))
             run = self.run(deployment.run_id) if deployment.run_id is not None else None
             dataset_id = deployment.dataset_id
             counts: dict[str, int] = {}
             votes = corrections = 0
             if dataset_id is not None:
                 counts = dict(
-                    self.db.execute(
+                    db.execute(
                         "SELECT split, count(*) FROM dataset_replies WHERE dataset_id = ? "
                         "GROUP BY split",
                         [dataset_id],
                     ).fetchall()
                 )
-                votes, corrections = self.db.execute(
+                votes, corrections = db.execute(
                     "SELECT (SELECT count(*) FROM votes v JOIN dataset_replies d "
                     "ON v.channel = d.channel AND v.ts = d.ts WHERE d.dataset_id = ?), "
                     "(SELECT count(*) FROM corrections c JOIN dataset_replies d "

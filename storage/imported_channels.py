@@ -1,7 +1,7 @@
 """Per channel, what its last import read: a rerun skips channels whose files did not change."""
 
-import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 
 from sqlite_utils import Database
 
@@ -18,12 +18,13 @@ _UPSERT = (
 
 class ImportedChannelTables:
     db: Database
-    _lock: threading.RLock
+    # Store.reading (see storage/runs.py).
+    reading: Callable[[], AbstractContextManager[Database]]
 
     def imported_channels(self) -> dict[str, ImportedChannel]:
         """Each channel's last complete import, by channel id."""
-        with self._lock:
-            rows = self.db.execute(
+        with self.reading() as db:
+            rows = db.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM imported_channels"  # noqa: S608
             ).fetchall()
         return {row[0]: ImportedChannel(*row) for row in rows}

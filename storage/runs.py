@@ -2,7 +2,6 @@
 
 import json
 import sqlite3
-import threading
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import fields
@@ -38,9 +37,11 @@ class RunTables:
     """The Store's runs, run_events and evaluations (mixed into Store)."""
 
     db: Database
-    _lock: threading.RLock
     # Store.transaction: BEGIN IMMEDIATE, waiting out other processes' writes.
     transaction: Callable[[], AbstractContextManager[Database]]
+    # Store.reading: this thread's own read connection, so a read never waits for
+    # a write of another thread (nor holds one up).
+    reading: Callable[[], AbstractContextManager[Database]]
 
     # -- runs ------------------------------------------------------------------
 
@@ -79,23 +80,23 @@ class RunTables:
         return found
 
     def run(self, run_id: int) -> TrainingRun | None:
-        with self._lock:
+        with self.reading() as db:
             try:
-                row = self.db.table("runs").get(run_id)
+                row = db.table("runs").get(run_id)
             except NotFoundError:
                 return None
         return _run(row)
 
     def run_in_flight(self) -> TrainingRun | None:
         marks = ", ".join("?" for _ in IN_FLIGHT)
-        with self._lock:
-            rows = list(self.db.table("runs").rows_where(f"status IN ({marks})", list(IN_FLIGHT)))
+        with self.reading() as db:
+            rows = list(db.table("runs").rows_where(f"status IN ({marks})", list(IN_FLIGHT)))
         return _run(rows[0]) if rows else None
 
     def runs(self, limit: int = 10) -> list[TrainingRun]:
         """The newest runs first."""
-        with self._lock:
-            rows = list(self.db.table("runs").rows_where(order_by="id desc", limit=limit))
+        with self.reading() as db:
+            rows = list(db.table("runs").rows_where(order_by="id desc", limit=limit))
         return [_run(r) for r in rows]
 
     def update_run(
@@ -174,9 +175,9 @@ class RunTables:
 
     def run_events(self, run_id: int, limit: int | None = None) -> list[RunEvent]:
         """A run's events, oldest first (with `limit`, the newest that many)."""
-        with self._lock:
+        with self.reading() as db:
             rows = list(
-                self.db.table("run_events").rows_where(
+                db.table("run_events").rows_where(
                     "run_id = ?", [run_id], order_by="id desc", limit=limit
                 )
             )
@@ -197,8 +198,8 @@ class RunTables:
             self.db.table("evaluations").upsert(row, pk=("run_id", "prompt_key"))
 
     def evaluations(self, run_id: int) -> list[Evaluation]:
-        with self._lock:
-            rows = list(self.db.table("evaluations").rows_where("run_id = ?", [run_id]))
+        with self.reading() as db:
+            rows = list(db.table("evaluations").rows_where("run_id = ?", [run_id]))
         return [_evaluation(r) for r in rows]
 
 

@@ -89,9 +89,12 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
             raise StorageError(f"cannot open database {self.path}: {e}") from e
         self.db = Database(conn)
         self._lock = threading.RLock()
+        # The thread whose transaction() is open on the write connection, if any.
+        self._transaction_thread: int | None = None
         # One read connection per thread that reads (the pools bound how many).
         self._readers = threading.local()
         self._reader_connections: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
         try:
             if self.path != ":memory:":
                 # WAL lets `voiceloop curate` read while the bot writes.
@@ -109,7 +112,7 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
 
     def close(self) -> None:
         # Under the lock, so a write still running on another thread finishes first.
-        with self._lock:
+        with self._lock, self._readers_lock:
             self.db.close()
             for conn in self._reader_connections:
                 conn.close()
@@ -140,16 +143,15 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
                     yield self.db
                 return
             _retry_busy(lambda: self.db.execute("BEGIN IMMEDIATE"), self.path)
+            self._transaction_thread = threading.get_ident()
             try:
                 yield self.db
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            try:
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.conn.rollback()
                 raise
+            finally:
+                self._transaction_thread = None
 
     def _write(
         self, sql: str, params: Sequence[Any], *, returning: bool = False
@@ -177,8 +179,9 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
         database go to a connection of the calling thread's own, so a long
         read (curation in /retrain) holds up neither the bot's writes nor its
         other reads: WAL gives each a snapshot. Inside a transaction they use
-        its connection and see its writes."""
-        if self.path == ":memory:" or self.db.conn.in_transaction:
+        its connection and see its writes; another thread's transaction is no
+        reason to wait."""
+        if self.path == ":memory:" or self._transaction_thread == threading.get_ident():
             with self._lock:
                 yield self.db
             return
@@ -189,7 +192,7 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
             )
             conn.execute("PRAGMA query_only = ON")
             reader = self._readers.db = Database(conn)
-            with self._lock:
+            with self._readers_lock:  # not the write lock: a write may be under way
                 self._reader_connections.append(conn)
         yield reader
 
@@ -335,8 +338,8 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
         return self.prompt(prompt.id)
 
     def prompt(self, prompt_id: str) -> Prompt:
-        with self._lock:
-            return Prompt(**self.table("prompts").get(prompt_id))
+        with self.reading() as db:
+            return Prompt(**db.table("prompts").get(prompt_id))
 
     def deploy(
         self,
@@ -369,8 +372,8 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
             return Deployment(**table.get(table.last_pk))
 
     def live_deployment(self) -> Deployment | None:
-        with self._lock:
-            rows = list(self.table("deployments").rows_where(order_by="id desc", limit=1))
+        with self.reading() as db:
+            rows = list(db.table("deployments").rows_where(order_by="id desc", limit=1))
         return Deployment(**rows[0]) if rows else None
 
     def deploy_configured(self, model: str, voice_guide: str) -> Deployment:

@@ -53,3 +53,45 @@ def test_a_long_read_elsewhere_never_blocks_a_write(tmp_path: Path) -> None:
     reader.execute("COMMIT")
     reader.close()
     assert store.reply("C1", "1.000001") is not None
+
+
+def test_reads_of_deployments_runs_and_provenance_never_wait_for_another_threads_write(
+    tmp_path: Path,
+) -> None:
+    # The bot claims each message before its ack; a status read (App Home,
+    # the kept-since-last-run count over provenance) that took the write
+    # connection's lock held those claims up for as long as it counted.
+    store = Store(tmp_path / "shared.db")
+    prompt = store.ensure_prompt("Be brief.", "voice_guide")
+    store.deploy("gpt-4.1-mini", prompt.id, "config")
+    reads = {
+        "live_deployment": store.live_deployment,
+        "deployments": store.deployments,
+        "rollback_target": store.rollback_target,
+        "prompt": lambda: store.prompt(prompt.id),
+        "newest_dataset": store.newest_dataset,
+        "replies_beyond": lambda: store.replies_beyond("d1", None),
+        "dataset_reply_keys": lambda: store.dataset_reply_keys("d1"),
+        "ratings_since": lambda: store.ratings_since("2026-01-01"),
+        "mean_prompt_tokens": lambda: store.mean_prompt_tokens(1),
+        "provenance": lambda: store.provenance(1),
+        "run_in_flight": store.run_in_flight,
+        "runs": store.runs,
+        "run": lambda: store.run(1),
+        "run_events": lambda: store.run_events(1),
+        "evaluations": lambda: store.evaluations(1),
+        "imported_channels": store.imported_channels,
+    }
+    finished: list[str] = []
+
+    def read_all() -> None:
+        for name, read in reads.items():
+            read()
+            finished.append(name)
+
+    with store.transaction():  # another thread's write, still going on
+        reader = threading.Thread(target=read_all)
+        reader.start()
+        reader.join(5)
+        assert finished == list(reads)
+    store.close()
