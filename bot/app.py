@@ -125,6 +125,15 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
             # Socket Mode needs no signing secret: the socket itself is authenticated.
             signing_secret=signing_secret.get_secret_value() if signing_secret else "",
             listener_executor=listeners,
+            # Every HTTP request is verified before anything parses it
+            # (bot/signed_requests.py), and Socket Mode needs no signature:
+            # Bolt's own check would only verify each request a second time.
+            request_verification_enabled=False,
+            # Built-ins for features voiceloop does not use (workflow functions,
+            # the assistant's say/set_status helpers), each run on every event.
+            attaching_function_token_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
+            ignoring_self_assistant_message_events_enabled=False,
         )
     except BoltError as e:
         listeners.shutdown(wait=False)

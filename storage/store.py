@@ -228,23 +228,13 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
         or hung) is taken over, placeholder and all, so the redo edits the same
         "Thinking…" message instead of posting a second one.
         """
-        stamp = now()
-        stale = (datetime.now(UTC) - expires_after).isoformat(timespec="milliseconds")
         # One statement, atomic on its own: the claim is written before the
-        # ack, so every round trip to SQLite here is time Slack waits.
+        # ack, so every round trip to SQLite here is time Slack waits. SQLite
+        # makes the timestamps too, in the format of storage.clock.now: formatted
+        # in Python they cost a fifth of the claim when acks come spaced out.
+        after = f"{-expires_after.total_seconds():+} seconds"
         rows = self._write(
-            """
-            INSERT INTO claims
-                (channel, ts, thread_ts, user, text, state, claimed_by, claimed_at, attempts)
-            VALUES (?, ?, ?, ?, ?, 'claimed', ?, ?, 1)
-            ON CONFLICT (channel, ts) DO UPDATE SET
-                state = 'claimed', claimed_by = excluded.claimed_by,
-                claimed_at = excluded.claimed_at, attempts = attempts + 1
-            WHERE state = 'released' OR (state = 'claimed' AND claimed_at <= ?)
-            RETURNING *
-            """,
-            [channel, ts, thread_ts, user, text, worker, stamp, stale],
-            returning=True,
+            _CLAIM, [channel, ts, thread_ts, user, text, worker, after], returning=True
         )
         return Claim(**rows[0]) if rows else None
 
@@ -692,6 +682,22 @@ def _reply(row: tuple[Any, ...]) -> Reply:
     values = list(row)
     values[_CONTEXT] = _turns(row[_CONTEXT])
     return Reply(*values)
+
+
+# storage.clock.now() as SQLite writes it ('%f' is seconds with milliseconds),
+# and the same moment shifted by a modifier parameter ("-300.0 seconds").
+_SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"
+_SQL_AGO = "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now', ?)"
+_CLAIM = f"""
+    INSERT INTO claims
+        (channel, ts, thread_ts, user, text, state, claimed_by, claimed_at, attempts)
+    VALUES (?, ?, ?, ?, ?, 'claimed', ?, {_SQL_NOW}, 1)
+    ON CONFLICT (channel, ts) DO UPDATE SET
+        state = 'claimed', claimed_by = excluded.claimed_by,
+        claimed_at = excluded.claimed_at, attempts = attempts + 1
+    WHERE state = 'released' OR (state = 'claimed' AND claimed_at <= {_SQL_AGO})
+    RETURNING *
+"""  # noqa: S608 (constants only)
 
 
 def _turns(context: str | None) -> tuple[ChatTurn, ...]:

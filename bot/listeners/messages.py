@@ -10,7 +10,8 @@ import logging
 from collections.abc import Callable, Collection
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.chat.replying import BotIdentity, Message, Responder
@@ -62,15 +63,8 @@ def register(
 
     def claim_before_ack(
         wanted: Callable[[dict[str, Any], BoltContext], Message | None],
-    ) -> Callable[..., None]:
-        def middleware(
-            event: dict[str, Any], context: BoltContext, next: Callable[[], Any]
-        ) -> None:
-            message = wanted(event, context)
-            context[CLAIM] = responder.receive(message) if message is not None else None
-            next()
-
-        return middleware
+    ) -> Middleware:
+        return ClaimBeforeAck(wanted, responder)
 
     def answer(client: WebClient, context: BoltContext) -> None:
         claim = context.get(CLAIM)
@@ -92,6 +86,30 @@ def register(
     @app.event("message", middleware=[claim_before_ack(wanted_message)])
     def on_message(client: WebClient, context: BoltContext) -> None:
         answer(client, context)
+
+
+class ClaimBeforeAck(Middleware):
+    """Claims a wanted message before Bolt acknowledges its delivery.
+
+    A Middleware subclass rather than a function: Bolt calls a function
+    middleware through argument injection (inspecting its signature on every
+    event), and this runs before every ack of a message Slack sends."""
+
+    def __init__(
+        self,
+        wanted: Callable[[dict[str, Any], BoltContext], Message | None],
+        responder: Responder,
+    ) -> None:
+        self._wanted = wanted
+        self._responder = responder
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        event = req.body.get("event")
+        message = self._wanted(event, req.context) if isinstance(event, dict) else None
+        req.context[CLAIM] = self._responder.receive(message) if message is not None else None
+        return next()
 
 
 def _message(event: dict[str, Any]) -> Message | None:

@@ -2,6 +2,9 @@
 
 import time
 
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
 from tests.e2e import slack_requests as sr
 from tests.e2e.harness import RunningBot
 
@@ -16,6 +19,21 @@ def test_the_same_event_delivered_three_times_gets_one_reply(bot: RunningBot) ->
     assert len(bot.slack.calls("chat.postMessage")) == 1
     assert len(bot.openai.chat_requests()) == 1
     assert len(list(bot.store.replies())) == 1
+
+
+def test_a_request_is_verified_once(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The HTTP layer verifies every body before anything parses it; Bolt's own
+    # check of the same signature would be work on every ack for nothing.
+    checks: list[str] = []
+    is_valid = SignatureVerifier.is_valid
+
+    def counted(self: SignatureVerifier, body: str | bytes, timestamp: str, signature: str) -> bool:
+        checks.append(timestamp)
+        return is_valid(self, body, timestamp, signature)
+
+    monkeypatch.setattr(SignatureVerifier, "is_valid", counted)
+    assert bot.send_event(sr.mention("<@UBOT> hello")).status == 200
+    assert len(checks) == 1
 
 
 def test_a_bad_signature_is_refused_and_stores_nothing(bot: RunningBot) -> None:

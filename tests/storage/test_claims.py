@@ -1,8 +1,9 @@
 """A message's claim: claimed -> answered, released or expired work is redone."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from storage import Reply, Store
+from storage.clock import now
 
 FRESH = timedelta(minutes=2)
 
@@ -55,6 +56,26 @@ def test_an_expired_claim_is_taken_over() -> None:
     store = Store(":memory:")
     assert claim(store)
     assert claim(store, worker="bot:2", expires=timedelta(0))
+
+
+def test_a_claim_is_stamped_as_every_table_stamps_its_rows() -> None:
+    # SQLite writes the claim's time; it must read as storage.clock.now() does.
+    store = Store(":memory:")
+    before = now()
+    assert claim(store)
+    found = store.claim("C1", "100.000001")
+    assert found is not None
+    assert len(found.claimed_at) == len(before) and found.claimed_at[-6:] == "+00:00"
+    stamped = datetime.fromisoformat(found.claimed_at)
+    assert stamped.tzinfo == UTC
+    assert abs((stamped - datetime.fromisoformat(before)).total_seconds()) < 5
+
+
+def test_a_claim_younger_than_its_expiry_is_kept() -> None:
+    store = Store(":memory:")
+    assert claim(store)
+    assert not claim(store, worker="bot:2", expires=timedelta(seconds=30))
+    assert claim(store, worker="bot:2", expires=timedelta(seconds=-1))
 
 
 def test_only_the_holder_releases_a_claim() -> None:
