@@ -54,6 +54,8 @@ class Service:
     replies: WorkerPool
     # Retrain work the listeners hand off: dry runs, Start, Cancel, rollback, App Home.
     background: WorkerPool
+    # Builds each dry run in a child process (bot/dry_run.py).
+    dry_runs: DryRunWorker
     checkpoints: WalCheckpointer | None = None
 
     def start(self) -> None:
@@ -64,6 +66,8 @@ class Service:
         self.checkpoints = self.store.start_background_checkpoints()
         # Answers what a crash left unanswered, then keeps redoing failed work.
         self.maintenance.start()
+        # The fork server dry runs start from, loading curation meanwhile.
+        self.dry_runs.start()
         # Resumes a run a restart left in flight, then polls it and checks on schedule.
         self.scheduler.start()
 
@@ -200,4 +204,5 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         listeners=listeners,
         replies=replies,
         background=background,
+        dry_runs=dry_runs,
     )

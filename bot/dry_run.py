@@ -1,18 +1,27 @@
-"""The retrain dry run: built in a spawned process, handed back as a small summary.
+"""The retrain dry run: built in a child process, handed back as a small summary.
 
 Curating a large history is CPU-bound Python: run on one of the bot's threads
 it starves the HTTP server (acks wait on the GIL and on full garbage-collection
-passes over the replies). A fresh process per dry run costs what `voiceloop
-curate` costs to start, curates the same way (single-threaded, it may fork its
-own workers as the CLI does) and gives its memory back when it exits. Only the
-figures the card shows travel back, never the curated examples.
+passes over the replies). So each dry run is a process of its own, forked from
+a server process that the bot starts with itself (multiprocessing's
+forkserver), which has curation imported and its models loaded already
+(bot/dry_run_server.py): a dry run starts in milliseconds, where a spawned
+process first spent about two seconds importing and loading at full
+priority beside the bot. The child curates on a thread at the lowest CPU
+priority, so the bot's threads get a core whenever they want one, and writes to
+the database from its main thread at normal priority, so it never holds the
+write lock while waiting for a core. Only the figures the card shows travel
+back, never the curated examples, and the child's memory goes when it exits.
 """
 
+import contextlib
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 from typing import TypeVar
 
 from bot.lifecycle import build_lifecycle
@@ -57,12 +66,37 @@ class DryRun:
         )
 
 
+# What the fork server imports before it forks anything: the main module (so a
+# child need not import it again) and the dry run's whole stack with its models.
+SERVER_PRELOAD = ["__main__", "bot.dry_run_server"]
+
+
+def child_context() -> BaseContext:
+    """Forks from the fork server where there is one (Linux, macOS); else
+    spawns, which costs the start-up the server saves."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(SERVER_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 class DryRunWorker:
-    """One dry run at a time, each in its own spawned process."""
+    """One dry run at a time, each in its own process."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._busy = threading.Lock()
+        self._context = child_context()
+
+    def start(self) -> None:
+        """Starts the fork server now, with the bot, so the first dry run does
+        not wait for its imports. Not a fork: the server is a fresh process
+        started before any dry run, and the bot's threads stay behind."""
+        if self._context.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
 
     def build(self) -> DryRun:
         """Blocks until the child is done; call it from a background thread."""
@@ -76,10 +110,9 @@ class DryRunWorker:
         if not self._busy.acquire(blocking=False):
             raise RetrainRunningError
         try:
-            # Spawn, not fork: the bot has threads (HTTP server, scheduler,
-            # listeners) whose locks a forked child would inherit held.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            # Never a fork of the bot itself: its threads (HTTP server,
+            # scheduler, listeners) hold locks a forked child would inherit held.
+            with ProcessPoolExecutor(max_workers=1, mp_context=self._context) as pool:
                 return pool.submit(job, self._settings).result()
         finally:
             self._busy.release()
@@ -87,17 +120,43 @@ class DryRunWorker:
 
 def build_dry_run(settings: Settings) -> DryRun:
     """In the child: build (or reuse) the dataset version and summarize it."""
-    store = Store(settings.db)
-    try:
-        return DryRun.of(build_lifecycle(settings, store).preview())
-    finally:
-        store.close()
+    summary = _summary(settings, only_if_due=False)
+    assert summary is not None
+    return summary
 
 
 def build_dry_run_if_due(settings: Settings) -> DryRun | None:
+    return _summary(settings, only_if_due=True)
+
+
+def _summary(settings: Settings, *, only_if_due: bool) -> DryRun | None:
     store = Store(settings.db)
     try:
-        lifecycle = build_lifecycle(settings, store)
-        return DryRun.of(lifecycle.preview()) if lifecycle.due() else None
+        lifecycle = build_lifecycle(settings, store, at_idle_priority)
+        if only_if_due and not lifecycle.due():
+            return None
+        preview = lifecycle.preview()
     finally:
         store.close()
+    summary = DryRun.of(preview)
+    # Nothing is written from here on; freeing the curated replies and
+    # examples takes a good part of a second, and yields to the bot too.
+    _lowest_priority()
+    del preview
+    return summary
+
+
+def at_idle_priority(work: Callable[[], T], /) -> T:
+    """Runs `work` on a thread of its own at the lowest CPU priority (Linux
+    runs each thread at its own): it gets a core only when nothing else of
+    normal priority wants it. The calling thread keeps its priority."""
+    with ThreadPoolExecutor(max_workers=1, initializer=_lowest_priority) as pool:
+        return pool.submit(work).result()
+
+
+def _lowest_priority() -> None:
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux: the next best thing
+        with contextlib.suppress(OSError):
+            os.nice(19)

@@ -8,11 +8,12 @@ from curation.dataset.base_models import (
     base_model_facts,
     unknown_base_model,
 )
-from curation.dataset.build import BuildResult, build_dataset
+from curation.dataset.build import BuildResult, Runner, build_dataset, run_here
 from curation.dataset.collector import cycle_collector_paused
 from curation.dataset.examples import ChatMessage, Example, LabeledReply, Rejection
 from curation.dataset.jsonl import FileCheck, check_training_file
 from curation.dataset.labels import LabelPolicy, is_real_correction
+from curation.dataset.models import load_models
 from curation.dataset.pipeline import CuratedDataset, CurationConfig, Progress, curate
 from curation.dataset.rules import CurationRules, load_rules, shipped_rules_text
 from curation.dataset.tokens import (
@@ -40,7 +41,7 @@ from curation.training.backend import (
     TrainingUnavailableError,
 )
 from curation.training.config import OpenAITrainerConfig, TrainerConfig
-from curation.training.factory import build_backend
+from curation.training.factory import build_backend, import_backends
 from curation.training.local.config import DEFAULT_LOCAL_TOKENS_PER_SECOND, LocalTrainerConfig
 from curation.training.local.hyperparameters import LoraHyperparameters
 from curation.training.local.trainer import missing_local_extra
@@ -83,6 +84,7 @@ __all__ = [
     "RetrainPreview",
     "RetrainRunningError",
     "RunUpdate",
+    "Runner",
     "Submitted",
     "TrainerConfig",
     "TrainingBackend",
@@ -95,9 +97,12 @@ __all__ = [
     "count_tokens",
     "curate",
     "cycle_collector_paused",
+    "import_backends",
     "is_real_correction",
+    "load_models",
     "load_rules",
     "missing_local_extra",
+    "run_here",
     "shipped_rules_text",
     "system_prompt_tokens",
     "truncate_to_tokens",

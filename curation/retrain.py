@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from curation.dataset.build import build_dataset
+from curation.dataset.build import Runner, build_dataset, run_here
 from curation.dataset.pipeline import CurationConfig, Progress
 from curation.endpoints import Endpoints
 from curation.errors import CurationError, LifecycleError
@@ -70,13 +70,16 @@ class Lifecycle:
         backend: Backend,
         endpoints: Endpoints,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        compute: Runner = run_here,
     ) -> None:
+        """`compute` runs the CPU-heavy part of each dataset build (see Runner)."""
         self.store = store
         self.config = config
         self.backend = backend
         self.gate = Gate(store, endpoints, config.gate)
         self.promotion = Promotion(store, backend.serving)
         self.clock = clock
+        self.compute = compute
         self._building = threading.Lock()
         self._advancing = threading.Lock()
         # Backoff after provider errors; in memory, so a restart polls at once.
@@ -92,7 +95,11 @@ class Lifecycle:
             raise RetrainRunningError
         try:
             build = build_dataset(
-                self.store, self.config.curation, self.config.dataset_dir, progress=progress
+                self.store,
+                self.config.curation,
+                self.config.dataset_dir,
+                progress=progress,
+                compute=self.compute,
             )
         finally:
             self._building.release()
@@ -369,7 +376,11 @@ class Lifecycle:
         if votes + corrections < self.config.min_new_examples:
             return False  # cannot be enough: each kept example needs a rating
         build = build_dataset(
-            self.store, self.config.curation, self.config.dataset_dir, dry_run=True
+            self.store,
+            self.config.curation,
+            self.config.dataset_dir,
+            dry_run=True,
+            compute=self.compute,
         )
         kept = {e.key for e in build.curated.train} | {e.key for e in build.curated.validation}
         before = self.store.dataset_reply_keys(trained.dataset_id) if trained else set()

@@ -10,8 +10,8 @@ from sqlite_utils.db import Table
 from storage.records import Deployment, Provenance, TrainingRun
 
 # Rows of dataset provenance written per write transaction (see record_dataset_replies).
-PROVENANCE_ROWS_PER_TRANSACTION = 500
-PROVENANCE_PAUSE_SECONDS = 0.002
+PROVENANCE_ROWS_PER_TRANSACTION = 100
+PROVENANCE_PAUSE_SECONDS = 0.001
 
 
 class DeploymentTables:
@@ -105,7 +105,9 @@ class DeploymentTables:
         # Short transactions with a pause between them, because the bot writes
         # a claim before every ack: one transaction over 40,000 rows held the
         # write lock for ~150 ms, and a writer that takes the lock back at once
-        # starves the bot, whose busy handler polls with sleeps of 1-100 ms.
+        # starves the bot, whose busy handler polls with sleeps of 1, 2, 5 ms
+        # and more. 100 rows take about half a millisecond, so a claim that
+        # finds the lock taken gets it at its first retry.
         # Recording is idempotent and every build records again, so a version
         # whose recording was cut short is completed the next time it is built.
         for start in range(0, len(rows), PROVENANCE_ROWS_PER_TRANSACTION):

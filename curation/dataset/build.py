@@ -1,13 +1,29 @@
 """Building a dataset version end to end: read the store, curate, write, record."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from curation.dataset.collector import cycle_collector_paused
 from curation.dataset.files import data_files, dataset_id, file_hashes, write_version
 from curation.dataset.pipeline import CuratedDataset, CurationConfig, Progress, curate
 from curation.dataset.source import labeled_replies
 from storage import DatasetVersion, Store, record_dataset
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """Runs a piece of work and returns what it returned: how a build's
+    CPU-heavy part (read, curate, write the files) is run. The writes to the
+    database always run on the caller's thread."""
+
+    def __call__(self, work: Callable[[], T], /) -> T: ...
+
+
+def run_here(work: Callable[[], T], /) -> T:
+    return work()
 
 
 @dataclass(frozen=True)
@@ -24,36 +40,53 @@ def build_dataset(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    compute: Runner = run_here,
 ) -> BuildResult:
-    """`progress` hears curation's (stage, done, total), as curate() tells it."""
+    """`progress` hears curation's (stage, done, total), as curate() tells it;
+    `compute` runs the read, the curation and the files (see Runner)."""
     # The read, curation and the files make millions of acyclic objects; the
     # collector would walk them again and again to free nothing.
     with cycle_collector_paused():
-        return _build(store, config, out_root, dry_run=dry_run, progress=progress)
+        curated, folder = compute(lambda: _curate(store, config, out_root, dry_run, progress))
+        if folder is None:
+            return BuildResult(curated, None)
+        return BuildResult(curated, _record(store, config, curated, folder))
 
 
-def _build(
-    store: Store,
-    config: CurationConfig,
-    out_root: Path,
-    *,
-    dry_run: bool,
-    progress: Progress | None,
-) -> BuildResult:
+@dataclass(frozen=True)
+class _Folder:
+    """A version's folder, written to disk and not yet recorded."""
+
+    id: str
+    path: Path
+    files: dict[str, bytes]
+    report: dict[str, object]
+
+
+def _curate(
+    store: Store, config: CurationConfig, out_root: Path, dry_run: bool, progress: Progress | None
+) -> tuple[CuratedDataset, _Folder | None]:
+    """Everything but the database writes: read, curate, write the folder
+    (none on a dry run, or when nothing made it into the training set)."""
     curated = curate(labeled_replies(store), config, progress)
     if dry_run or not curated.train:
-        return BuildResult(curated, None)
+        return curated, None
     files = data_files(curated)
-    epochs = curated.estimate.epochs
-    version_id = dataset_id(files, config.base_model, epochs)
+    version_id = dataset_id(files, config.base_model, curated.estimate.epochs)
     report = curated.report()
     path = write_version(out_root, version_id, files, report)
+    return curated, _Folder(version_id, path, files, report)
+
+
+def _record(
+    store: Store, config: CurationConfig, curated: CuratedDataset, folder: _Folder
+) -> DatasetVersion:
     prompt = store.ensure_prompt(config.system_prompt, "post_training")
     version = record_dataset(
         store,
         DatasetVersion(
-            id=version_id,
-            path=str(path),
+            id=folder.id,
+            path=str(folder.path),
             base_model=config.base_model,
             prompt_id=prompt.id,
             train_examples=len(curated.train),
@@ -61,10 +94,10 @@ def _build(
             preference_pairs=len(curated.train_pairs) + len(curated.validation_pairs),
             train_tokens=curated.train_tokens,
             validation_tokens=curated.validation_tokens,
-            epochs=epochs,
+            epochs=curated.estimate.epochs,
             estimated_cost_usd=curated.estimate.usd,
-            files=file_hashes(files),
-            report=recorded_report(report),
+            files=file_hashes(folder.files),
+            report=recorded_report(folder.report),
         ),
     )
     # Provenance: which replies this version holds (preference pairs come from
@@ -76,7 +109,7 @@ def _build(
             "validation": [e.key for e in curated.validation],
         },
     )
-    return BuildResult(curated, version)
+    return version
 
 
 def recorded_report(report: dict[str, object]) -> dict[str, object]:

@@ -61,6 +61,11 @@ def detected_language(
         if next(islice(markers, 1, None), None) is not None:
             return None
     # The model ships inside the package; py3langid loads it (half a second)
-    # the first time a reply needs it.
+    # the first time a reply needs it, unless load_language_model() did.
     language, _score = py3langid.classify(text)
     return None if language == expected else str(language)
+
+
+def load_language_model() -> None:
+    """Loads the classifier now rather than at the first reply that needs it."""
+    py3langid.classify("warm up")

@@ -22,3 +22,13 @@ def build_backend(config: TrainerConfig, endpoints: Endpoints) -> Backend:
     from curation.training.openai_trainer import OpenAIServing, OpenAITrainer
 
     return Backend(OpenAITrainer(endpoints.client(), config), OpenAIServing())
+
+
+def import_backends() -> None:
+    """Imports every backend's modules now, which build_backend leaves until
+    one is built (the openai SDK alone takes over half a second): for a
+    process that forks workers later, so that each starts with them imported."""
+    import curation.training.local.adapter_server
+    import curation.training.local.serving
+    import curation.training.local.trainer
+    import curation.training.openai_trainer  # noqa: F401

@@ -2,9 +2,15 @@
 
 import hashlib
 import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from sqlite_utils import Database
 
 from curation.dataset.build import build_dataset, recorded_report
 from curation.dataset.files import (
@@ -20,6 +26,8 @@ from curation.errors import CurationError
 from storage import Reply, Store
 from tests.curation.dataset.factories import SYSTEM, distinct
 from tests.storage.rows import ids
+
+T = TypeVar("T")
 
 
 def checked_lines(path: Path, kind: str) -> list[object]:
@@ -125,3 +133,33 @@ def test_the_database_keeps_the_report_without_the_rejected_replies() -> None:
         "counts": {"style:max_exclamations": 1},
         "replies": [{"ts": "1.0"}],
     }
+
+
+def test_the_database_is_written_by_the_caller_not_by_the_compute_runner(tmp_path: Path) -> None:
+    # The bot's dry run curates on a low-priority thread but must write from
+    # its own: a write lock held by a thread waiting for a core stalls acks.
+    store = Store(tmp_path / "shared.db")
+    for i in range(30):
+        ts = f"{1000 + i}.1"
+        store.save_reply(Reply("C1", ts, distinct(i), question=f"What should I pack for trip {i}?"))
+        store.record_vote("C1", ts, "U1", 1, "reaction:+1")
+    caller = threading.get_ident()
+    computed: list[int] = []
+    writers: list[int] = []
+    write = store.transaction
+
+    def noted_transaction() -> AbstractContextManager[Database]:
+        writers.append(threading.get_ident())
+        return write()
+
+    def elsewhere(work: Callable[[], T], /) -> T:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            computed.append(1)
+            return pool.submit(work).result()
+
+    store.transaction = noted_transaction  # type: ignore[method-assign,assignment]
+    result = build_dataset(store, CONFIG, tmp_path / "datasets", compute=elsewhere)
+    assert result.version is not None and computed == [1]
+    assert writers and set(writers) == {caller}
+    assert store.dataset_reply_keys(result.version.id) == {f"C1/{1000 + i}.1" for i in range(30)}
+    assert Path(result.version.path).is_dir()
