@@ -130,7 +130,8 @@ def build_dry_run_if_due(settings: Settings) -> DryRun | None:
 
 
 def _summary(settings: Settings, *, only_if_due: bool) -> DryRun | None:
-    store = Store(settings.db)
+    # The bot writes a claim before every ack: leave it room in the write lock.
+    store = Store(settings.db, pause_long_writes=True)
     try:
         lifecycle = build_lifecycle(settings, store, at_idle_priority)
         if only_if_due and not lifecycle.due():

@@ -10,7 +10,7 @@ from sqlite_utils.db import Table
 from storage.records import Deployment, Provenance, TrainingRun
 
 # Rows of dataset provenance written per write transaction (see record_dataset_replies).
-PROVENANCE_ROWS_PER_TRANSACTION = 100
+PROVENANCE_ROWS_PER_TRANSACTION = 200
 PROVENANCE_PAUSE_SECONDS = 0.001
 
 
@@ -18,6 +18,8 @@ class DeploymentTables:
     """Promotion and rollback append deployment rows; provenance reads them back."""
 
     db: Database
+    # Store's: whether long writes leave the lock free between their transactions.
+    pause_long_writes: bool
     transaction: Callable[[], AbstractContextManager[Database]]
     # Store.reading: this thread's own read connection, so a read never waits for
     # a write of another thread (nor holds one up).
@@ -106,12 +108,13 @@ class DeploymentTables:
         # a claim before every ack: one transaction over 40,000 rows held the
         # write lock for ~150 ms, and a writer that takes the lock back at once
         # starves the bot, whose busy handler polls with sleeps of 1, 2, 5 ms
-        # and more. 100 rows take about half a millisecond, so a claim that
-        # finds the lock taken gets it at its first retry.
+        # and more. 200 rows take about a millisecond, and the pause is as
+        # long as that first sleep, so a claim that finds the lock taken gets
+        # it at its first retry.
         # Recording is idempotent and every build records again, so a version
         # whose recording was cut short is completed the next time it is built.
         for start in range(0, len(rows), PROVENANCE_ROWS_PER_TRANSACTION):
-            if start:
+            if start and self.pause_long_writes:
                 time.sleep(PROVENANCE_PAUSE_SECONDS)
             with self.transaction() as db:
                 db.conn.executemany(

@@ -75,9 +75,20 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
     for it, and tries again rather than fail with "database is locked".
     """
 
-    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        *,
+        pause_long_writes: bool = False,
+    ) -> None:
+        """`pause_long_writes`: a long write (a dataset's provenance) leaves a
+        gap after each of its short transactions, for a bot that shares the
+        file and writes a claim before every ack. The bot's dry runs set it;
+        elsewhere the gaps would only slow the write down."""
         self.path = str(path)
         self.busy_timeout = busy_timeout
+        self.pause_long_writes = pause_long_writes
         try:
             # Autocommit: transactions start only where this class says BEGIN
             # IMMEDIATE, never as an implicit deferred BEGIN that fails when it

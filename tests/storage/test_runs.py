@@ -105,17 +105,26 @@ def test_provenance_reaches_the_replies_votes_and_corrections(store: Store) -> N
     assert store.dataset_reply_keys("d1") == {"C1/1.0", "C1/2.0"}
 
 
+@pytest.mark.parametrize("pause", [True, False])
 def test_provenance_is_written_in_short_transactions_with_room_between(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, pause: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Another process (the bot writing a claim before an ack) waits with
-    # sleeps for the write lock: each batch must end, and leave a gap, so it
-    # gets in rather than wait for the whole recording.
+    # sleeps for the write lock: each batch must end, and leave a gap when
+    # the store is told a bot shares it, so it gets in rather than wait for
+    # the whole recording.
+    store.pause_long_writes = pause
     pauses: list[float] = []
     monkeypatch.setattr("storage.deployments.time.sleep", pauses.append)
+    commits: list[str] = []
+    store.db.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql.strip() == "COMMIT" else None
+    )
     changes = store.db.conn.total_changes
     keys = [f"C1/{i}.0" for i in range(2 * deployments.PROVENANCE_ROWS_PER_TRANSACTION + 1)]
     store.record_dataset_replies("d1", {"train": keys})
-    assert pauses == [deployments.PROVENANCE_PAUSE_SECONDS] * 2
+    store.db.conn.set_trace_callback(None)
+    assert len(commits) == 3
+    assert pauses == ([deployments.PROVENANCE_PAUSE_SECONDS] * 2 if pause else [])
     assert store.db.conn.total_changes - changes == len(keys)
     assert store.dataset_reply_keys("d1") == set(keys)
