@@ -3,6 +3,7 @@
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from storage import Reply, Store
@@ -64,7 +65,7 @@ def test_reads_of_deployments_runs_and_provenance_never_wait_for_another_threads
     store = Store(tmp_path / "shared.db")
     prompt = store.ensure_prompt("Be brief.", "voice_guide")
     store.deploy("gpt-4.1-mini", prompt.id, "config")
-    reads = {
+    reads: dict[str, Callable[[], object]] = {
         "live_deployment": store.live_deployment,
         "deployments": store.deployments,
         "rollback_target": store.rollback_target,
