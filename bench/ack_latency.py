@@ -45,7 +45,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import during_retrain  # bench/during_retrain.py
-from loopback import VOICELOOP, free_port, percentile, serve_env, wait_healthy  # bench/loopback.py
+import loopback  # bench/loopback.py
+from loopback import VOICELOOP, free_port, percentile, serve_env, wait_healthy
 from slack_sdk.signature import SignatureVerifier
 
 from tests.e2e import slack_requests as sr
@@ -130,13 +131,7 @@ def child(args: list[str], **kwargs: Any) -> Iterator["subprocess.Popen[bytes]"]
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        loopback.stop(process, timeout=15)
 
 
 # -- sending --------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from history import seed_history  # bench/history.py
-from loopback import VOICELOOP, free_port, percentile, serve_env, wait_healthy
+from loopback import VOICELOOP, free_port, percentile, serve_env, stop, wait_healthy
 from slack_sdk.signature import SignatureVerifier
 
 from tests.e2e import slack_requests as sr
@@ -167,11 +167,7 @@ def run(args: argparse.Namespace) -> None:
             during = send_mentions(port, args.interval, args.senders, lambda _now: carded.is_set())
             worker.join()
         finally:
-            serve.send_signal(signal.SIGINT)
-            try:
-                serve.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+            stop(serve, signal.SIGINT)
             log.close()
         card = slack.calls("response_url")[-1].params.get("text", "")
         shutil.rmtree(tmp / "datasets", ignore_errors=True)

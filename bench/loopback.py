@@ -1,6 +1,7 @@
 """Running `voiceloop serve` as a child process on loopback, for the benchmarks that time it."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -63,3 +64,17 @@ def serve_env(slack_url: str, openai_url: str, **settings: str) -> dict[str, str
 
 
 _OWN_SETTINGS = ("SLACK_", "OPENAI_", "VOICELOOP_")
+
+
+def stop(
+    process: "subprocess.Popen[bytes]", sig: int = signal.SIGTERM, timeout: float = 30
+) -> None:
+    """Asks a child to stop with `sig`; kills it if it has not within `timeout` s."""
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
