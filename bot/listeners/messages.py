@@ -61,11 +61,6 @@ def register(
             return message
         return None
 
-    def claim_before_ack(
-        wanted: Callable[[dict[str, Any], BoltContext], Message | None],
-    ) -> Middleware:
-        return ClaimBeforeAck(wanted, responder)
-
     def answer(client: WebClient, context: BoltContext) -> None:
         claim = context.get(CLAIM)
         if claim is None:
@@ -79,11 +74,11 @@ def register(
             # Shutting down: the claim stays unanswered, and the next start answers it.
             log.info("not answering %s/%s while shutting down", claim.channel, claim.ts)
 
-    @app.event("app_mention", middleware=[claim_before_ack(wanted_mention)])
+    @app.event("app_mention", middleware=[ClaimBeforeAck(wanted_mention, responder)])
     def on_mention(client: WebClient, context: BoltContext) -> None:
         answer(client, context)
 
-    @app.event("message", middleware=[claim_before_ack(wanted_message)])
+    @app.event("message", middleware=[ClaimBeforeAck(wanted_message, responder)])
     def on_message(client: WebClient, context: BoltContext) -> None:
         answer(client, context)
 
