@@ -89,6 +89,7 @@ class Service:
         stopping.join(max(0.0, deadline - time.monotonic()))
         if self.checkpoints is not None:
             self.checkpoints.stop(max(0.0, deadline - time.monotonic()))
+        self.responder.intake.close()
         return unfinished + stopping.is_alive()
 
 

@@ -43,6 +43,9 @@ class Maintenance:
     def run_once(self) -> None:
         """One pass; failures are logged and the next pass tries again."""
         try:
+            kept = self.responder.claim_kept()
+            if kept:
+                log.info("%d acknowledged message(s) had no claim yet; answering them", kept)
             taken = self.responder.recover(self.client, self._bot())
             if taken:
                 log.info("took up %d unanswered message(s)", taken)

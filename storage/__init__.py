@@ -2,6 +2,7 @@
 
 from storage.checkpoints import WalCheckpointer
 from storage.datasets import DatasetVersion, dataset_version, record_dataset
+from storage.intake import Arrival, Intake
 from storage.records import (
     IN_FLIGHT,
     RUN_STATUSES,
@@ -29,6 +30,7 @@ from storage.vote_events import VoteEvent, ts_order
 __all__ = [
     "IN_FLIGHT",
     "RUN_STATUSES",
+    "Arrival",
     "ChatTurn",
     "Claim",
     "Correction",
@@ -36,6 +38,7 @@ __all__ = [
     "Deployment",
     "Evaluation",
     "ImportedChannel",
+    "Intake",
     "Outcome",
     "Prompt",
     "Provenance",

@@ -249,6 +249,24 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
         )
         return Claim(**rows[0]) if rows else None
 
+    def add_released_claims(self, messages: Iterable[tuple[str, str, str | None, str, str]]) -> int:
+        """Claims, released so the next recovery answers them, for messages
+        (channel, ts, thread_ts, user, text) that have none yet; returns how
+        many were added. A message claimed or answered already is left alone."""
+        with self.transaction() as db:
+            return sum(
+                db.execute(
+                    """
+                    INSERT INTO claims (channel, ts, thread_ts, user, text, state,
+                        claimed_by, claimed_at, attempts)
+                    VALUES (?, ?, ?, ?, ?, 'released', '', ?, 0)
+                    ON CONFLICT (channel, ts) DO NOTHING
+                    """,
+                    [*message, now()],
+                ).rowcount
+                for message in messages
+            )
+
     def claim(self, channel: str, ts: str) -> Claim | None:
         with self.reading() as db:
             try:

@@ -23,7 +23,7 @@ from bot.chat.prompting import build_request
 from bot.chat.retries import retried_calls
 from bot.chat.thread_context import is_from_bot, strip_mention, thread_turns
 from curation import count_tokens
-from storage import Claim, Reply, StorageError, Store, ts_order
+from storage import Arrival, Claim, Intake, Reply, StorageError, Store, ts_order
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,11 @@ class Responder:
         context_tokens: int,
         claim_expiry: timedelta,
         worker: str | None = None,
+        intake: Intake | None = None,
     ) -> None:
         self.store = store
+        # Where messages are kept between the ack and their claim (storage/intake.py).
+        self.intake = intake or Intake.beside(store.path)
         self.chat = chat
         self.context_tokens = context_tokens
         self.claim_expiry = claim_expiry
@@ -96,9 +99,17 @@ class Responder:
             count_tokens("warm", deployment.model)
             self.chat.client(deployment.base_url).chat.completions  # noqa: B018
 
+    def keep(self, message: Message) -> None:
+        """Makes the message durable before Slack's delivery is acknowledged,
+        so a crash after the ack cannot lose it; raises StorageError when it
+        cannot, and the delivery is refused so Slack sends it again."""
+        self.intake.append(
+            Arrival(message.channel, message.ts, message.user, message.text, message.thread_ts)
+        )
+
     def receive(self, message: Message) -> Claim | None:
-        """Claims the message (before Slack's delivery is acknowledged, so a
-        crash cannot lose it); None when it is answered or being answered."""
+        """Claims the message (after `keep`, once Slack has its ack); None
+        when it is answered or being answered."""
         key = (message.channel, message.ts)
         with self._in_flight_lock:
             if key in self._in_flight:
@@ -155,6 +166,17 @@ class Responder:
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard((claim.channel, claim.ts))
+
+    def claim_kept(self) -> int:
+        """Claims, released for `recover` to answer, for kept messages that
+        have none: a crash or a failed write came between the ack and the
+        claim. Returns how many were added."""
+        with self.intake.taken() as arrivals:
+            if not arrivals:
+                return 0
+            return self.store.add_released_claims(
+                (a.channel, a.ts, a.thread_ts, a.user, a.text) for a in arrivals
+            )
 
     def recover(self, client: WebClient, bot: BotIdentity) -> int:
         """Finishes what a crash or a failure left: claims held by another

@@ -1,9 +1,10 @@
 """Mentions, DMs and thread follow-ups become replies, written on the reply pool.
 
-The message is claimed in a listener middleware, which Bolt runs before it
+A wanted message is kept in a listener middleware, which Bolt runs before it
 acknowledges the delivery: a crash after the ack cannot lose the message, and
-a failure to claim it answers 500 so Slack delivers it again. The listener
-then only queues the reply: model calls never run on the threads that ack.
+a failure to keep it answers 500 so Slack delivers it again. The listener,
+after the ack, claims it in the database and queues the reply: model calls
+never run on the threads that ack.
 """
 
 import logging
@@ -17,11 +18,11 @@ from slack_sdk import WebClient
 from bot.chat.replying import BotIdentity, Message, Responder
 from bot.slack_text import slack_id, slack_ts
 from bot.work_pool import PoolClosedError, PoolFullError, WorkerPool
-from storage import Store
+from storage import StorageError, Store
 
 log = logging.getLogger(__name__)
 
-CLAIM = "voiceloop_claim"  # where the middleware leaves the claim for the listener
+KEPT = "voiceloop_kept"  # where the middleware leaves the kept message for the listener
 BUSY = (
     ":hourglass: I'm answering a lot of questions right now and couldn't take yours. "
     "Please try again in a minute."
@@ -62,9 +63,17 @@ def register(
         return None
 
     def answer(client: WebClient, context: BoltContext) -> None:
-        claim = context.get(CLAIM)
-        if claim is None:
+        message = context.get(KEPT)
+        if message is None:
             return
+        try:
+            claim = responder.receive(message)
+        except StorageError as e:
+            # Kept already: the next maintenance pass claims and answers it.
+            log.warning("could not claim %s/%s yet: %s", message.channel, message.ts, e)
+            return
+        if claim is None:
+            return  # answered, or being answered
         try:
             replies.submit(responder.answer, client, claim, _identity(context))
         except PoolFullError:
@@ -74,17 +83,17 @@ def register(
             # Shutting down: the claim stays unanswered, and the next start answers it.
             log.info("not answering %s/%s while shutting down", claim.channel, claim.ts)
 
-    @app.event("app_mention", middleware=[ClaimBeforeAck(wanted_mention, responder)])
+    @app.event("app_mention", middleware=[KeepBeforeAck(wanted_mention, responder)])
     def on_mention(client: WebClient, context: BoltContext) -> None:
         answer(client, context)
 
-    @app.event("message", middleware=[ClaimBeforeAck(wanted_message, responder)])
+    @app.event("message", middleware=[KeepBeforeAck(wanted_message, responder)])
     def on_message(client: WebClient, context: BoltContext) -> None:
         answer(client, context)
 
 
-class ClaimBeforeAck(Middleware):
-    """Claims a wanted message before Bolt acknowledges its delivery.
+class KeepBeforeAck(Middleware):
+    """Keeps a wanted message before Bolt acknowledges its delivery.
 
     A Middleware subclass rather than a function: Bolt calls a function
     middleware through argument injection (inspecting its signature on every
@@ -103,7 +112,9 @@ class ClaimBeforeAck(Middleware):
     ) -> BoltResponse:
         event = req.body.get("event")
         message = self._wanted(event, req.context) if isinstance(event, dict) else None
-        req.context[CLAIM] = self._responder.receive(message) if message is not None else None
+        if message is not None:
+            self._responder.keep(message)
+        req.context[KEPT] = message
         return next()
 
 

@@ -3,8 +3,10 @@
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.chat.replying import APOLOGY, PLACEHOLDER
-from storage import Store
+from storage import Arrival, Intake, StorageError, Store
 from tests.e2e import slack_requests as sr
 from tests.e2e.harness import RunningBot, running_bot
 from tests.fakes.openai_api import FakeOpenAI
@@ -165,3 +167,60 @@ def test_the_maintenance_pass_prunes_old_delivery_records(bot: RunningBot) -> No
     bot.service.maintenance.run_once()
     assert bot.store.db.table("events").count == 0
     assert bot.store.claim("C1", "1.000001") is None
+
+
+def test_a_message_that_cannot_be_kept_answers_500_so_slack_sends_it_again(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(_arrival: Arrival) -> None:
+        raise StorageError("cannot keep an incoming message: disk full?")
+
+    question = sr.mention("<@UBOT> hello")
+    with monkeypatch.context() as patched:
+        patched.setattr(bot.service.responder.intake, "append", disk_full)
+        assert bot.send_event(question).status == 500
+        bot.settle()
+    assert bot.slack.calls("chat.postMessage") == []
+    assert bot.send_event(question, headers={"X-Slack-Retry-Num": "1"}).status == 200
+    bot.settle()
+    assert len(bot_posts(bot)) == 1 and len(list(bot.store.replies())) == 1
+
+
+def test_a_kept_message_whose_claim_failed_is_answered_by_the_next_maintenance_pass(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise StorageError("voiceloop.db stayed locked by another process for too long")
+
+    question = sr.mention("<@UBOT> hello")
+    with monkeypatch.context() as patched:
+        patched.setattr(bot.store, "claim_message", locked)
+        assert bot.send_event(question).status == 200  # kept, so acknowledged
+        bot.settle()
+    assert bot.slack.calls("chat.postMessage") == []
+    bot.service.maintenance.run_once()
+    [posted] = bot_posts(bot)
+    assert posted["text"] != PLACEHOLDER
+    assert [r.thread_ts for r in bot.store.replies()] == [question["ts"]]
+    # Slack's late retry, and the next pass, change nothing.
+    bot.send_event(question, headers={"X-Slack-Retry-Num": "1"})
+    bot.settle()
+    bot.service.maintenance.run_once()
+    assert len(bot_posts(bot)) == 1 and len(list(bot.store.replies())) == 1
+
+
+def test_start_up_answers_what_a_crash_between_ack_and_claim_left(
+    slack: FakeSlack, openai_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    db = tmp_path / "voiceloop.db"
+    Store(db).close()
+    ts = sr.next_ts()
+    slack.add_message("C1", ts, "U1", "<@UBOT> anyone there?")
+    Intake.beside(db).append(Arrival("C1", ts, "U1", "<@UBOT> anyone there?"))
+    with running_bot(slack, openai_fake, db) as bot:
+        bot.service.maintenance.run_once()
+        [posted] = bot_posts(bot)
+        assert posted["thread_ts"] == ts and posted["text"] != PLACEHOLDER
+        claim = bot.store.claim("C1", ts)
+        assert claim is not None and claim.state == "answered" and claim.attempts == 1
+    assert not list(tmp_path.glob("voiceloop.db-intake*"))
