@@ -130,7 +130,7 @@ def build_dry_run_if_due(settings: Settings) -> DryRun | None:
 
 
 def _summary(settings: Settings, *, only_if_due: bool) -> DryRun | None:
-    # The bot writes a claim before every ack: leave it room in the write lock.
+    # The bot writes each vote before its ack: leave it room in the write lock.
     store = Store(settings.db, pause_long_writes=True)
     try:
         lifecycle = build_lifecycle(settings, store, at_idle_priority)

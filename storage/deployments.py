@@ -105,11 +105,11 @@ class DeploymentTables:
             for key in keys
         ]
         # Short transactions with a pause between them, because the bot writes
-        # a claim before every ack: one transaction over 40,000 rows held the
+        # each vote before its ack: one transaction over 40,000 rows held the
         # write lock for ~150 ms, and a writer that takes the lock back at once
         # starves the bot, whose busy handler polls with sleeps of 1, 2, 5 ms
         # and more. 200 rows take about a millisecond, and the pause is as
-        # long as that first sleep, so a claim that finds the lock taken gets
+        # long as that first sleep, so a vote that finds the lock taken gets
         # it at its first retry.
         # Recording is idempotent and every build records again, so a version
         # whose recording was cut short is completed the next time it is built.

@@ -84,7 +84,7 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
     ) -> None:
         """`pause_long_writes`: a long write (a dataset's provenance) leaves a
         gap after each of its short transactions, for a bot that shares the
-        file and writes a claim before every ack. The bot's dry runs set it;
+        file and writes each vote before its ack. The bot's dry runs set it;
         elsewhere the gaps would only slow the write down."""
         self.path = str(path)
         self.busy_timeout = busy_timeout

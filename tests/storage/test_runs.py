@@ -109,7 +109,7 @@ def test_provenance_reaches_the_replies_votes_and_corrections(store: Store) -> N
 def test_provenance_is_written_in_short_transactions_with_room_between(
     store: Store, pause: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Another process (the bot writing a claim before an ack) waits with
+    # Another process (the bot writing a vote before its ack) waits with
     # sleeps for the write lock: each batch must end, and leave a gap when
     # the store is told a bot shares it, so it gets in rather than wait for
     # the whole recording.
