@@ -23,6 +23,7 @@ max < 100 ms, /retrain no slower than `voiceloop curate`.
                                 [--senders 4] [--model-delay 2] [--time-limit 120]
     python bench/ack_latency.py --mode retrain [--replies 100000] [--interval 0.05]
                                 [--idle-seconds 10] [--warmup-seconds 3] [--model-delay 0]
+                                [--control]
 """
 
 import argparse

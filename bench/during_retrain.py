@@ -9,6 +9,11 @@ a signed /retrain while the mentions go on, until its dry-run card reaches
 Slack. Targets: ack p99 during the dry run at most 2× the idle p99, the
 slowest ack under 100 ms, and /retrain no slower than `voiceloop curate` on a
 copy of the same database, timed here too.
+
+--control adds a last phase for scale: mentions while a process that only
+spins runs at the dry run's CPU priority (SCHED_IDLE) for as long as the dry
+run took. What that does to the p99 is the machine's (its scheduler's), not
+voiceloop's: no dry run can do better than a spinner that touches nothing.
 """
 
 import argparse
@@ -100,12 +105,31 @@ def time_cli_curate(db: Path, out: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+# The control's process: a busy core at the lowest priority, like a dry run's curation.
+SPINNER = """
+import os, sys, time
+os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    sum(range(10_000))
+"""
+
+
+def spin_at_idle_priority(seconds: float) -> None:
+    subprocess.run([sys.executable, "-c", SPINNER, str(seconds)], check=True)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--mode retrain")
     group.add_argument("--replies", type=int, default=100_000, help="rated replies in the history")
     group.add_argument("--interval", type=float, default=0.05, help="seconds between mentions")
     group.add_argument("--idle-seconds", type=float, default=10.0)
     group.add_argument("--warmup-seconds", type=float, default=3.0, help="mentions not counted")
+    group.add_argument(
+        "--control",
+        action="store_true",
+        help="then mentions beside a CPU spinner at the dry run's priority, for scale",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -166,6 +190,17 @@ def run(args: argparse.Namespace) -> None:
             worker.start()
             during = send_mentions(port, args.interval, args.senders, lambda _now: carded.is_set())
             worker.join()
+            control: list[tuple[float, float]] = []
+            if args.control:
+                print("mentions beside a spinner at the same priority…", file=sys.stderr)
+                spinner = threading.Thread(
+                    target=spin_at_idle_priority, args=(retrain_seconds[0],)
+                )
+                spinner.start()
+                control = send_mentions(
+                    port, args.interval, args.senders, lambda _now: not spinner.is_alive()
+                )
+                spinner.join()
         finally:
             stop(serve, signal.SIGINT)
             log.close()
@@ -174,16 +209,23 @@ def run(args: argparse.Namespace) -> None:
 
     idle_ms = [seconds * 1000 for _, seconds in idle]
     during_ms = [seconds * 1000 for _, seconds in during]
+    control_ms = [seconds * 1000 for _, seconds in control]
     print(f"{args.replies:,} rated replies; a mention every {args.interval * 1000:.0f} ms")
     print(f"card: {card[:120]}")
-    print(f"{'phase':<22}{'acks':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    for name, values in (("idle", idle_ms), ("during /retrain", during_ms)):
+    print(f"{'phase':<26}{'acks':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    phases = [("idle", idle_ms), ("during /retrain", during_ms)]
+    if control_ms:
+        phases.append(("beside an idle spinner", control_ms))
+    for name, values in phases:
         print(
-            f"{name:<22}{len(values):>6}{percentile(values, 50):>10.2f}"
+            f"{name:<26}{len(values):>6}{percentile(values, 50):>10.2f}"
             f"{percentile(values, 99):>10.2f}{max(values):>10.2f}"
         )
     ratio = percentile(during_ms, 99) / percentile(idle_ms, 99)
     print(f"p99 during / idle: {ratio:.2f} (target <= 2)")
+    if control_ms:
+        floor = percentile(control_ms, 99) / percentile(idle_ms, 99)
+        print(f"p99 beside the spinner / idle: {floor:.2f} (the machine's share of the ratio)")
     print(f"max during: {max(during_ms):.1f} ms (target < 100)")
     print(
         f"/retrain to card: {retrain_seconds[0]:.1f} s; voiceloop curate: {cli_seconds:.1f} s; "
