@@ -193,9 +193,7 @@ def run(args: argparse.Namespace) -> None:
             control: list[tuple[float, float]] = []
             if args.control:
                 print("mentions beside a spinner at the same priority…", file=sys.stderr)
-                spinner = threading.Thread(
-                    target=spin_at_idle_priority, args=(retrain_seconds[0],)
-                )
+                spinner = threading.Thread(target=spin_at_idle_priority, args=(retrain_seconds[0],))
                 spinner.start()
                 control = send_mentions(
                     port, args.interval, args.senders, lambda _now: not spinner.is_alive()

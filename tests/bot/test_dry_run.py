@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import dry_run
 from bot.dry_run import DryRunWorker, at_idle_priority
 from bot.settings import Settings
 
@@ -37,6 +38,38 @@ def test_idle_priority_work_raises_what_it_raised() -> None:
 
     with pytest.raises(ValueError, match="no replies"):
         at_idle_priority(work)
+
+
+def test_idle_priority_work_is_kept_off_its_core_now_and_then_holding_the_gil(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_sleep = dry_run._gil_holding_sleep()
+    if real_sleep is None:
+        pytest.skip("no libc usleep here")
+    # While the stepper sleeps, the working thread may not run Python: it
+    # records how far it got before and after each step aside.
+    progress = [0]
+    steps: list[tuple[int, int]] = []
+
+    def sleep(microseconds: int) -> object:
+        before = progress[0]
+        real_sleep(microseconds)
+        steps.append((before, progress[0]))
+        return None
+
+    monkeypatch.setattr(dry_run, "_gil_holding_sleep", lambda: sleep)
+    switch_interval = sys.getswitchinterval()
+
+    def work() -> int:
+        while len(steps) < 20:
+            progress[0] += 1
+        return progress[0]
+
+    assert at_idle_priority(work) > 0
+    assert len(steps) >= 20
+    # The GIL stayed with the stepper through every sleep.
+    assert all(before == after for before, after in steps)
+    assert sys.getswitchinterval() == switch_interval
 
 
 def loaded_in_child(_settings: Settings) -> dict[str, bool]:
