@@ -2,10 +2,11 @@
 
 from storage.checkpoints import WalCheckpointer
 from storage.datasets import DatasetVersion, dataset_version, record_dataset
-from storage.intake import Arrival, Intake
+from storage.intake import Intake
 from storage.records import (
     IN_FLIGHT,
     RUN_STATUSES,
+    Arrival,
     ChatTurn,
     Claim,
     Correction,

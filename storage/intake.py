@@ -21,27 +21,17 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import orjson
 
+from storage.records import Arrival
 from storage.store import StorageError
 
 log = logging.getLogger(__name__)
 
 TAKEN = ".taken"  # the suffix of files moved aside, until their lines are stored
-
-
-@dataclass(frozen=True)
-class Arrival:
-    """A message to answer, as received."""
-
-    channel: str
-    ts: str
-    user: str
-    text: str
-    thread_ts: str | None = None
 
 
 class Intake:
@@ -96,7 +86,12 @@ class Intake:
             if self.path.exists():
                 # A name of its own: files an earlier pass or a crash left stay as they are.
                 self.path.rename(self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}{TAKEN}"))
-        files = sorted(self.path.parent.glob(f"{self.path.name}.*{TAKEN}"))
+        prefix = f"{self.path.name}."
+        files = sorted(
+            file
+            for file in self.path.parent.iterdir()
+            if file.name.startswith(prefix) and file.name.endswith(TAKEN)
+        )
         arrivals = [arrival for file in files for arrival in _read(file)]
         yield arrivals
         for file in files:

@@ -190,6 +190,17 @@ class Provenance:
 
 
 @dataclass(frozen=True, slots=True)
+class Arrival:
+    """A message to answer, as received: kept before its ack (storage/intake.py)."""
+
+    channel: str
+    ts: str
+    user: str
+    text: str
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """Who is answering a message, and whether the answer was posted and stored.
 

@@ -24,6 +24,7 @@ from storage.deployments import DeploymentTables
 from storage.imported_channels import ImportedChannelTables, record_imported_channels
 from storage.migrations import migrations
 from storage.records import (
+    Arrival,
     ChatTurn,
     Claim,
     Correction,
@@ -249,10 +250,10 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
         )
         return Claim(**rows[0]) if rows else None
 
-    def add_released_claims(self, messages: Iterable[tuple[str, str, str | None, str, str]]) -> int:
-        """Claims, released so the next recovery answers them, for messages
-        (channel, ts, thread_ts, user, text) that have none yet; returns how
-        many were added. A message claimed or answered already is left alone."""
+    def add_released_claims(self, arrivals: Iterable[Arrival]) -> int:
+        """Claims, released so the next recovery answers them, for arrivals
+        that have none yet; returns how many were added. A message claimed or
+        answered already is left alone."""
         with self.transaction() as db:
             return sum(
                 db.execute(
@@ -262,9 +263,9 @@ class Store(RunTables, DeploymentTables, ImportedChannelTables):
                     VALUES (?, ?, ?, ?, ?, 'released', '', ?, 0)
                     ON CONFLICT (channel, ts) DO NOTHING
                     """,
-                    [*message, now()],
+                    [a.channel, a.ts, a.thread_ts, a.user, a.text, now()],
                 ).rowcount
-                for message in messages
+                for a in arrivals
             )
 
     def claim(self, channel: str, ts: str) -> Claim | None:

@@ -174,9 +174,7 @@ class Responder:
         with self.intake.taken() as arrivals:
             if not arrivals:
                 return 0
-            return self.store.add_released_claims(
-                (a.channel, a.ts, a.thread_ts, a.user, a.text) for a in arrivals
-            )
+            return self.store.add_released_claims(arrivals)
 
     def recover(self, client: WebClient, bot: BotIdentity) -> int:
         """Finishes what a crash or a failure left: claims held by another

@@ -94,9 +94,10 @@ def test_kept_messages_become_released_claims_unless_already_claimed() -> None:
     store.claim_message("C1", "100.000001", worker="bot:1", expires_after=timedelta(minutes=2))
     added = store.add_released_claims(
         [
-            ("C1", "100.000001", None, "U1", "claimed already"),
-            ("C1", "100.000002", "100.000001", "U2", "not yet"),
-            ("C1", "100.000002", "100.000001", "U2", "not yet"),  # Slack's retry, kept twice
+            Arrival("C1", "100.000001", "U1", "claimed already"),
+            Arrival("C1", "100.000002", "U2", "not yet", thread_ts="100.000001"),
+            # Slack's retry, kept twice.
+            Arrival("C1", "100.000002", "U2", "not yet", thread_ts="100.000001"),
         ]
     )
     assert added == 1
