@@ -1,5 +1,6 @@
 """Kept messages: appended before the ack, turned into released claims, never lost on the way."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,3 +115,22 @@ def test_kept_messages_become_released_claims_unless_already_claimed() -> None:
     # Released: the next claim (Slack's retry, or recovery) takes it as its first attempt.
     taken = store.claim_message("C1", "100.000002", worker="bot:1", expires_after=timedelta(0))
     assert taken is not None and taken.attempts == 1
+
+
+def test_a_short_write_leaves_no_torn_line_for_the_next_message_to_join(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intake = Intake.beside(tmp_path / "bot.db")
+    intake.append(arrival(1))
+    real_write = os.write
+
+    def disk_full(fd: int, data: bytes) -> int:
+        return real_write(fd, data[:10])  # the disk took only part of the line
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "write", disk_full)
+        with pytest.raises(StorageError, match="disk full"):
+            intake.append(arrival(2))
+    intake.append(arrival(3))
+    with intake.taken() as arrivals:
+        assert arrivals == [arrival(1), arrival(3)]
