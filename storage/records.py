@@ -199,6 +199,11 @@ class Arrival:
     text: str
     thread_ts: str | None = None
 
+    @property
+    def root(self) -> str:
+        """The thread the reply goes in: the message's own thread, or a new one under it."""
+        return self.thread_ts or self.ts
+
 
 @dataclass(frozen=True, slots=True)
 class Claim:

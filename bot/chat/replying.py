@@ -39,20 +39,8 @@ MAX_ATTEMPTS = 3
 TRANSIENT = (SlackApiError, SlackClientError, OSError, StorageError)
 
 
-@dataclass(frozen=True)
-class Message:
-    """A message the bot was asked to answer."""
-
-    channel: str
-    ts: str
-    user: str
-    text: str
-    thread_ts: str | None = None
-
-    @property
-    def root(self) -> str:
-        """The thread the reply goes in: the message's own thread, or a new one under it."""
-        return self.thread_ts or self.ts
+# A message the bot was asked to answer: the record kept before its ack.
+Message = Arrival
 
 
 @dataclass(frozen=True)
@@ -103,9 +91,7 @@ class Responder:
         """Makes the message durable before Slack's delivery is acknowledged,
         so a crash after the ack cannot lose it; raises StorageError when it
         cannot, and the delivery is refused so Slack sends it again."""
-        self.intake.append(
-            Arrival(message.channel, message.ts, message.user, message.text, message.thread_ts)
-        )
+        self.intake.append(message)
 
     def receive(self, message: Message) -> Claim | None:
         """Claims the message (after `keep`, once Slack has its ack); None
