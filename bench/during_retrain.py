@@ -12,8 +12,8 @@ copy of the same database, timed here too.
 
 --control adds a last phase for scale: mentions while a process that only
 spins runs at the dry run's CPU priority (SCHED_IDLE) for as long as the dry
-run took. What that does to the p99 is the machine's (its scheduler's), not
-voiceloop's: no dry run can do better than a spinner that touches nothing.
+run took, never stepping aside as the dry run does. What that does to the p99
+is the machine's (its scheduler's), not voiceloop's work.
 """
 
 import argparse
