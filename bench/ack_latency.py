@@ -22,8 +22,8 @@ max < 100 ms, /retrain no slower than `voiceloop curate`.
     python bench/ack_latency.py [--mode mentions] [--events 600] [--rate 20]
                                 [--senders 4] [--model-delay 2] [--time-limit 120]
     python bench/ack_latency.py --mode retrain [--replies 100000] [--interval 0.05]
-                                [--idle-seconds 10] [--warmup-seconds 3] [--model-delay 0]
-                                [--control]
+                                [--rounds 3] [--idle-seconds 6] [--warmup-seconds 3]
+                                [--model-delay 0] [--control]
 """
 
 import argparse
