@@ -67,10 +67,10 @@ def signed_post(conn: http.client.HTTPConnection, body: str, content_type: str) 
 
 
 def send_mentions(
-    port: int, interval: float, senders: int, phase: str, stop: threading.Event
-) -> list[tuple[float, float]]:
-    """(sent at, ack seconds) for mentions due every `interval` until `stop` is set."""
-    acks: list[tuple[float, float]] = []
+    port: int, interval: float, senders: int, phase: str, done: threading.Event
+) -> list[float]:
+    """Ack seconds of mentions due every `interval` until `done` is set."""
+    acks: list[float] = []
     lock = threading.Lock()
     start = time.monotonic()
     counter = iter(range(10**9))
@@ -83,14 +83,14 @@ def send_mentions(
             due = start + i * interval
             now = time.monotonic()
             if due > now:
-                stop.wait(due - now)
-            if stop.is_set():
+                done.wait(due - now)
+            if done.is_set():
                 return
             text = f"<@UBOT> question {i} about the ridge trail"
             body = sr.event_body(sr.mention(text), event_id=f"Ev{phase}-{i:08d}")
             seconds = signed_post(conn, body, "application/json")
             with lock:
-                acks.append((due, seconds))
+                acks.append(seconds)
 
     threads = [threading.Thread(target=sender) for _ in range(senders)]
     for thread in threads:
@@ -103,16 +103,16 @@ def send_mentions(
 def run_senders(args: argparse.Namespace) -> None:
     """Child: mentions to --send-mentions PORT until stdin closes, then the ack
     seconds as one JSON line."""
-    stop = threading.Event()
+    done = threading.Event()
 
     def watch_stdin() -> None:
         sys.stdin.read()
-        stop.set()
+        done.set()
 
     threading.Thread(target=watch_stdin, daemon=True).start()
     print("sending", flush=True)
-    acks = send_mentions(args.send_mentions, args.interval, args.senders, args.phase, stop)
-    print(json.dumps([seconds for _, seconds in acks]), flush=True)
+    acks = send_mentions(args.send_mentions, args.interval, args.senders, args.phase, done)
+    print(json.dumps(acks), flush=True)
 
 
 class Senders:
