@@ -17,7 +17,6 @@ the child's memory goes when it exits.
 
 import contextlib
 import ctypes
-import gc
 import multiprocessing
 import os
 import sys
@@ -134,14 +133,6 @@ def build_dry_run_if_due(settings: Settings) -> DryRun | None:
 
 
 def _summary(settings: Settings, *, only_if_due: bool) -> DryRun | None:
-    # This process ends with the dry run, so the cycle collector has nothing
-    # to free here, and it cannot be kept off the curated history as
-    # elsewhere (curation/dataset/collector.py moves what a build made to the
-    # oldest generation only where nothing is frozen, and the fork server
-    # froze what it shares): its first passes after curation walked all of it.
-    # Off for the whole child, a dry run beside the bench's mentions took
-    # 0.15-0.2 s less between curating and its card.
-    gc.disable()
     # The bot writes each vote before its ack: leave it room in the write lock.
     store = Store(settings.db, pause_long_writes=True)
     try:

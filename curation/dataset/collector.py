@@ -19,8 +19,8 @@ def cycle_collector_paused() -> Iterator[None]:
     On the way out, everything made meanwhile is moved to the oldest
     generation, where only the occasional full collection looks at it: left
     young, the first allocation after re-enabling would walk all of it at
-    once to find nothing. Pauses nest, and a collector someone else turned
-    off stays off.
+    once to find nothing. Pauses nest, objects someone froze stay frozen,
+    and a collector someone else turned off stays off.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -28,10 +28,16 @@ def cycle_collector_paused() -> Iterator[None]:
         yield
     finally:
         # freeze() then unfreeze() moves every tracked object to the oldest
-        # generation without visiting any. Skipped if someone froze objects
-        # on purpose (before forking workers, say): unfreezing would undo that.
+        # generation without visiting any.
         if gc.get_freeze_count() == 0:
             gc.freeze()
             gc.unfreeze()
+        else:
+            # Someone froze objects on purpose (the dry run's fork server, so
+            # its children share pages with it), and unfreezing would undo
+            # that: what was made meanwhile joins them instead, where no
+            # collection walks it. Left young, in a dry run the first passes
+            # after curation walked all of it.
+            gc.freeze()
         if was_enabled:
             gc.enable()

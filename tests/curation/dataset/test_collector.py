@@ -65,7 +65,22 @@ def test_objects_someone_froze_stay_frozen() -> None:
         frozen = gc.get_freeze_count()
         with cycle_collector_paused():
             pass
-        assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_what_was_made_beside_frozen_objects_is_not_left_young() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with cycle_collector_paused():
+            made = [[i, str(i)] for i in range(100_000)]
+            assert gc.get_count()[0] > 50_000
+        assert gc.get_count()[0] < 1_000
+        assert gc.get_freeze_count() >= frozen + 100_000
+        assert len(made) == 100_000
     finally:
         gc.unfreeze()
 
