@@ -61,3 +61,33 @@ def test_stop_drops_queued_jobs_and_waits_only_until_the_deadline() -> None:
         pool.submit(lambda: None)
     never.set()
     assert pool.wait_idle(5)
+
+
+class CountingCondition(threading.Condition):
+    """Counts the waits that return on the pool's workers: each one a worker woken."""
+
+    woken = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        woke = super().wait(timeout)
+        if threading.current_thread().name.startswith("test-"):
+            CountingCondition.woken += 1
+        return woke
+
+
+def test_a_job_wakes_one_idle_worker_not_all_of_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threading, "Condition", CountingCondition)
+    pool = WorkerPool("test", workers=8, capacity=None)
+    try:
+        assert pool.submit(lambda: None).result(timeout=5) is None
+        assert pool.wait_idle(5)
+        CountingCondition.woken = 0
+        jobs = 50
+        for i in range(jobs):
+            assert pool.submit(lambda i=i: i).result(timeout=5) == i
+        # One wake-up per job, give or take one that found its job taken.
+        # Waking every idle worker on each submit and on each finished job
+        # came to over four per job.
+        assert CountingCondition.woken <= 1.5 * jobs
+    finally:
+        pool.shutdown()
