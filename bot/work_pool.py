@@ -43,9 +43,9 @@ class WorkerPool(Executor):
         # job: at a mention every 50 ms that was a tenth of the bot's CPU
         # (0.19-0.20 of a core against 0.16-0.18), and the woken threads
         # queued for the GIL beside the HTTP thread still sending the ack.
-        lock = threading.Lock()
-        self._job_waiting = threading.Condition(lock)
-        self._idle = threading.Condition(lock)
+        self._lock = threading.Lock()
+        self._job_waiting = threading.Condition(self._lock)
+        self._idle = threading.Condition(self._lock)
         self._threads = [
             threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
             for i in range(workers)
@@ -56,12 +56,12 @@ class WorkerPool(Executor):
     @property
     def pending(self) -> int:
         """Jobs waiting or running."""
-        with self._idle:
+        with self._lock:
             return len(self._queue) + self._running
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> "Future[T]":
         future: Future[T] = Future()
-        with self._job_waiting:
+        with self._lock:
             if self._closed:
                 raise PoolClosedError(f"{self.name} pool is shutting down")
             # Only jobs beyond the idle workers wait, so `capacity` counts waiting jobs.
@@ -74,11 +74,11 @@ class WorkerPool(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Executor's interface; `stop()` is the one with a deadline."""
-        with self._job_waiting:
+        with self._lock:
             self._closed = True
             if cancel_futures:
                 self._cancel_queued()
-            self._closed_changed()
+            self._wake_everyone()
         if wait:
             self.wait_idle(None)
 
@@ -86,19 +86,19 @@ class WorkerPool(Executor):
         """Takes no new work, drops what has not started, and waits for running
         jobs until `deadline` (time.monotonic()). Returns how many jobs were
         dropped or still running; their threads die with the process."""
-        with self._job_waiting:
+        with self._lock:
             self._closed = True
             dropped = self._cancel_queued()
-            self._closed_changed()
+            self._wake_everyone()
         self.wait_idle(max(0.0, deadline - time.monotonic()))
         return dropped + self.pending
 
     def wait_idle(self, timeout: float | None) -> bool:
         """Waits until nothing is queued or running; False if `timeout` passed first."""
-        with self._idle:
+        with self._lock:
             return self._idle.wait_for(lambda: not self._queue and not self._running, timeout)
 
-    def _closed_changed(self) -> None:
+    def _wake_everyone(self) -> None:
         """With the lock held: every worker checks whether to exit, and the
         queue may have just emptied for whoever waits for idle."""
         self._job_waiting.notify_all()
@@ -113,7 +113,7 @@ class WorkerPool(Executor):
 
     def _work(self) -> None:
         while True:
-            with self._job_waiting:
+            with self._lock:
                 self._job_waiting.wait_for(lambda: self._queue or self._closed)
                 if not self._queue:
                     return  # closed and drained
@@ -127,7 +127,7 @@ class WorkerPool(Executor):
                         future.set_exception(e)
                         log.exception("%s job failed", self.name)
             finally:
-                with self._idle:
+                with self._lock:
                     self._running -= 1
                     if not self._queue and not self._running:
                         self._idle.notify_all()
