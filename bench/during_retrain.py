@@ -201,6 +201,11 @@ class Round:
     control: list[float] = field(default_factory=list)
     retrain_seconds: float = 0.0
 
+    @property
+    def ack_ratio(self) -> float:
+        """This round's p99 during its dry run over its own idle p99."""
+        return percentile(self.during, 99) / percentile(self.idle, 99)
+
 
 def run(args: argparse.Namespace) -> None:
     """The retrain mode; --senders and --model-delay are ack_latency.py's."""
@@ -299,7 +304,7 @@ def _report(args: argparse.Namespace, rounds: list[Round], card: str) -> None:
         idle_p99 = percentile(this.idle, 99)
         line = (
             f"{number:<8}{idle_p99:>10.2f}{percentile(this.during, 99):>12.2f}"
-            f"{percentile(this.during, 99) / idle_p99:>8.2f}{max(this.during):>12.2f}"
+            f"{this.ack_ratio:>8.2f}{max(this.during):>12.2f}"
         )
         if args.control:
             control_p99 = percentile(this.control, 99)
@@ -325,7 +330,7 @@ def _report(args: argparse.Namespace, rounds: list[Round], card: str) -> None:
     # One noisy idle phase (a neighbour on a shared host) lifts the pooled idle
     # p99 for every round; the rounds' own ratios, each idle against the dry
     # run that followed it, show whether a pooled figure rests on such a round.
-    by_round = [percentile(r.during, 99) / percentile(r.idle, 99) for r in rounds]
+    by_round = [this.ack_ratio for this in rounds]
     print(
         f"rounds' own p99 ratios: median {statistics.median(by_round):.2f}, "
         f"{sum(r > 2 for r in by_round)} of {len(by_round)} over 2"
