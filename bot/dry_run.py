@@ -163,7 +163,9 @@ def at_idle_priority(work: Callable[[], T], /) -> T:
 
 # Every STEP_ASIDE_EVERY seconds (plus up to 1 ms for the GIL to change
 # hands) the curating thread is kept off its core for STEP_ASIDE_FOR_US
-# microseconds: at most 5% of the dry run's time, 1.5% on a measured loop.
+# microseconds: 5% of its time at most. It costs more than that (the rests'
+# wake-ups and switches): in the retrain bench the dry runs took 0.98 and
+# 0.99 of `voiceloop curate`'s time with it, 0.83 and 0.76 without.
 STEP_ASIDE_EVERY = 0.002
 STEP_ASIDE_FOR_US = 100
 
@@ -172,15 +174,22 @@ STEP_ASIDE_FOR_US = 100
 def _stepping_aside() -> Iterator[None]:
     """Makes the curating thread step off its core now and then.
 
-    The lowest priority alone is not enough: a bot thread woken while the
-    curating thread has the core can wait for the scheduler's next tick
-    (4 ms at 250 Hz) before it runs, and an ack takes several such wake-ups.
-    Beside a plain spinner at that priority the ack p99 was 2.0-2.7 times the
-    idle one; beside one that steps aside like this, 1.14 and 1.34. So a thread
-    here wakes every STEP_ASIDE_EVERY s, takes the GIL from the curating
-    thread (which then waits, off the core) and sleeps without releasing it:
-    a C call through ctypes.PyDLL keeps the GIL, where time.sleep would hand
-    it straight back."""
+    The lowest priority alone is not enough. A woken bot thread takes a core
+    held only by the curating thread at once (15-43 µs, p99), but Linux looks
+    for such a core only while the cores are on average less than about 60%
+    busy; above that it wakes the thread where it last ran or where its waker
+    runs. A curating thread that never rests puts two cores there, and the
+    bot's threads then queue behind one another on the other core. Resting
+    lowers that average and gives the scheduler chances to move them: in
+    the retrain bench the ack p99 during a dry run was 1.34 and 1.28 times
+    the idle one with these rests, 1.71 and 1.61 without (pooled rounds, the
+    same hour). Longer rests did better still on acks (0.5 ms every 2 ms) but
+    made a dry run 15% slower, up to `voiceloop curate`'s time.
+
+    So a thread here wakes every STEP_ASIDE_EVERY s, takes the GIL from the
+    curating thread (which then waits, off the core) and sleeps without
+    releasing it: a C call through ctypes.PyDLL keeps the GIL, where
+    time.sleep would hand it straight back."""
     sleep = _gil_holding_sleep()
     if sleep is None:
         yield
