@@ -22,9 +22,12 @@ TEAM_NAME = "Fernleaf"
 TEAM_URL = "https://fernleaf.slack.com/"
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
-# Bot posts get timestamps from here on, always after anything already in the log.
-_FIRST_TS_MICROS = 1_700_000_000_000_100
-_TS_STEP_MICROS = 100
+# Bot posts are stamped as Slack stamps them, with the time they are posted
+# (so they sort after the events tests stamp with the time they are sent),
+# and always after anything already in the log: a stamp from a counter of its
+# own sorted a reply before the mention it answered, and hid the "Thinking…"
+# a crashed attempt left from the attempt that redid it.
+_TS_STEP_MICROS = 1
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,7 @@ class FakeSlack(LoopbackServer):
         self._views = {}
         self._failures = {}
         self._delays = {}
-        self._last_ts = _FIRST_TS_MICROS - _TS_STEP_MICROS
+        self._last_ts = 0
         self._view_count = 0
         self.add_user(BOT_USER_ID, is_bot=True, name=BOT_NAME)
 
@@ -328,7 +331,11 @@ class FakeSlack(LoopbackServer):
     def _next_ts(self) -> str:
         # After every ts seen so far, so a bot reply sorts after the seeded thread.
         newest = max((_ts_key(ts) for log in self._log.values() for ts in log), default=(0, 0))
-        micros = max(self._last_ts, newest[0] * 1_000_000 + newest[1]) + _TS_STEP_MICROS
+        micros = max(
+            self._last_ts + _TS_STEP_MICROS,
+            newest[0] * 1_000_000 + newest[1] + _TS_STEP_MICROS,
+            time.time_ns() // 1000,
+        )
         self._last_ts = micros
         return _ts_from_micros(micros)
 
