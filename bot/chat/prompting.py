@@ -1,6 +1,7 @@
 """Builds the model request from a system prompt, thread history and question, on a token budget."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from curation import (
     TOKENS_PER_MESSAGE,
@@ -34,7 +35,7 @@ def build_request(
     The question is cut (never dropped) when it alone exceeds what is left;
     history is dropped oldest first, a whole turn at a time.
     """
-    remaining = budget - TOKENS_REPLY_PRIMING - _cost("system", system_prompt, model)
+    remaining = budget - TOKENS_REPLY_PRIMING - _system_cost(system_prompt, model)
     room = max(remaining - _cost("user", "", model), MIN_QUESTION_TOKENS)
     question = _fit(question, room, model)
     remaining -= _cost("user", question, model)
@@ -54,6 +55,15 @@ def build_request(
     messages += [{"role": t.role, "content": t.content} for t in kept]
     messages.append({"role": "user", "content": question})
     return ChatRequest(messages=messages, context=tuple(kept), question=question)
+
+
+# Every reply sends the same system prompt until a promotion or rollback
+# swaps it. Counting the shipped voice guide's 2,030 tokens again for each
+# reply made budgeting a six-turn thread take 272 µs instead of 29 µs. A few
+# entries cover a swap and a way back.
+@lru_cache(maxsize=8)
+def _system_cost(prompt: str, model: str) -> int:
+    return _cost("system", prompt, model)
 
 
 def _cost(role: str, content: str, model: str) -> int:
