@@ -7,32 +7,34 @@ a server process that the bot starts with itself (multiprocessing's
 forkserver), which has curation imported and its models loaded already
 (bot/dry_run_server.py): a dry run starts in milliseconds, where a spawned
 process first spent about two seconds importing and loading at full
-priority beside the bot. The child curates on a thread at the lowest CPU
-priority, stepping off its core every 2 ms, so the bot's threads get a core
-whenever they want one, and writes to the database from its main thread at
-normal priority, so it never holds the write lock while waiting for a core.
-Only the figures the card shows travel back, never the curated examples, and
-the child's memory goes when it exits.
+priority beside the bot. The child does all its work on a thread at the
+lowest CPU priority, stepping off its core every 2 ms, so the bot's threads
+get a core whenever they want one; only the database writes are handed to
+its main thread, at normal priority, so it never holds the write lock while
+waiting for a core. Only the figures the card shows travel back, never the
+curated examples, and the child's memory goes when it exits.
 """
 
 import contextlib
 import ctypes
 import multiprocessing
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from typing import TypeVar, cast
 
 from bot.lifecycle import build_lifecycle
 from bot.settings import Settings
-from curation import RetrainPreview, RetrainRunningError
+from curation import RetrainPreview, RetrainRunningError, Runner
 from storage import Store
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,13 @@ class DryRunWorker:
         try:
             # Never a fork of the bot itself: its threads (HTTP server,
             # scheduler, listeners) hold locks a forked child would inherit held.
-            with ProcessPoolExecutor(max_workers=1, mp_context=self._context) as pool:
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=self._context)
+            try:
                 return pool.submit(job, self._settings).result()
+            finally:
+                # The card does not wait for the child to exit (40-80 ms):
+                # the pool's own thread reaps it while the card goes out.
+                pool.shutdown(wait=False)
         finally:
             self._busy.release()
 
@@ -133,32 +140,73 @@ def build_dry_run_if_due(settings: Settings) -> DryRun | None:
 
 
 def _summary(settings: Settings, *, only_if_due: bool) -> DryRun | None:
-    # The bot writes each vote before its ack: leave it room in the write lock.
-    store = Store(settings.db, pause_long_writes=True)
-    try:
-        lifecycle = build_lifecycle(settings, store, at_idle_priority)
-        if only_if_due and not lifecycle.due():
-            return None
-        preview = lifecycle.preview()
-    finally:
-        store.close()
-    summary = DryRun.of(preview)
-    # Nothing is written from here on; freeing the curated replies and
-    # examples takes a good part of a second, and yields to the bot too.
+    summary = at_idle_priority(lambda writes: _summarize(settings, only_if_due, writes))
+    # Nothing is written from here on: the process's exit, which hands back
+    # what curation left behind, yields to the bot too.
     _lowest_priority()
-    del preview
     return summary
 
 
-def at_idle_priority(work: Callable[[], T], /) -> T:
+def _summarize(settings: Settings, only_if_due: bool, writes: Runner) -> DryRun | None:
+    """All of a dry run but its writes, which `writes` runs. At normal
+    priority, opening the store and building the lifecycle (its clients
+    included) took 50-80 ms before curating, and the estimate and the base
+    model's shutdown date 50-70 ms after it; the slowest acks of a dry run
+    came in those two spells (10.5 ms once, against a 3 ms idle p99)."""
+    # The bot writes each vote before its ack: leave it room in the write lock.
+    store = Store(settings.db, pause_long_writes=True)
+    try:
+        lifecycle = build_lifecycle(settings, store, writes)
+        if only_if_due and not lifecycle.due():
+            return None
+        preview = lifecycle.preview()
+        _keep_until_exit(preview)
+        return DryRun.of(preview)
+    finally:
+        store.close()
+
+
+# A dry run's curated replies and examples, in the child that made them.
+_left_for_exit: list[RetrainPreview] = []
+
+
+def _keep_until_exit(preview: RetrainPreview) -> None:
+    """Keeps the preview alive in a dry run's child: multiprocessing ends a
+    child with os._exit, no teardown, so its memory goes back to the system
+    at once, where freeing the curated objects one by one on return held the
+    card back about 70 ms. Elsewhere it is freed as usual."""
+    if multiprocessing.parent_process() is not None:
+        _left_for_exit[:] = [preview]
+
+
+def at_idle_priority(work: Callable[[Runner], T], /) -> T:
     """Runs `work` on a thread of its own at the lowest CPU priority (Linux
     runs each thread at its own): it gets a core only when nothing else of
-    normal priority wants it. The calling thread keeps its priority."""
+    normal priority wants it. The calling thread keeps its priority, and
+    runs whatever `work` hands the Runner it is given (the database writes)."""
+    calls: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+
+    def on_caller(task: Callable[[], R], /) -> R:
+        done: Future[R] = Future()
+
+        def call() -> None:
+            try:
+                done.set_result(task())
+            except BaseException as e:  # handed back to `work`, which raises it
+                done.set_exception(e)
+
+        calls.put(call)
+        return done.result()
+
     with (
         ThreadPoolExecutor(max_workers=1, initializer=_lowest_priority) as pool,
         _stepping_aside(),
     ):
-        return pool.submit(work).result()
+        job = pool.submit(work, on_caller)
+        job.add_done_callback(lambda _: calls.put(None))
+        while (call := calls.get()) is not None:
+            call()
+        return job.result()
 
 
 # Every STEP_ASIDE_EVERY seconds (plus up to 1 ms for the GIL to change

@@ -70,16 +70,16 @@ class Lifecycle:
         backend: Backend,
         endpoints: Endpoints,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        compute: Runner = run_here,
+        writes: Runner = run_here,
     ) -> None:
-        """`compute` runs the CPU-heavy part of each dataset build (see Runner)."""
+        """`writes` runs the database writes of each dataset build (see Runner)."""
         self.store = store
         self.config = config
         self.backend = backend
         self.gate = Gate(store, endpoints, config.gate)
         self.promotion = Promotion(store, backend.serving)
         self.clock = clock
-        self.compute = compute
+        self.writes = writes
         self._building = threading.Lock()
         self._advancing = threading.Lock()
         # Backoff after provider errors; in memory, so a restart polls at once.
@@ -99,7 +99,7 @@ class Lifecycle:
                 self.config.curation,
                 self.config.dataset_dir,
                 progress=progress,
-                compute=self.compute,
+                writes=self.writes,
             )
         finally:
             self._building.release()
@@ -380,7 +380,7 @@ class Lifecycle:
             self.config.curation,
             self.config.dataset_dir,
             dry_run=True,
-            compute=self.compute,
+            writes=self.writes,
         )
         kept = {e.key for e in build.curated.train} | {e.key for e in build.curated.validation}
         before = self.store.dataset_reply_keys(trained.dataset_id) if trained else set()

@@ -16,8 +16,8 @@ T = TypeVar("T")
 
 class Runner(Protocol):
     """Runs a piece of work and returns what it returned: how a build's
-    CPU-heavy part (read, curate, write the files) is run. The writes to the
-    database always run on the caller's thread."""
+    database writes are run. Everything else (read, curate, write the files)
+    runs on the caller's thread."""
 
     def __call__(self, work: Callable[[], T], /) -> T: ...
 
@@ -40,17 +40,17 @@ def build_dataset(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
-    compute: Runner = run_here,
+    writes: Runner = run_here,
 ) -> BuildResult:
     """`progress` hears curation's (stage, done, total), as curate() tells it;
-    `compute` runs the read, the curation and the files (see Runner)."""
+    `writes` runs the database writes (see Runner)."""
     # The read, curation and the files make millions of acyclic objects; the
     # collector would walk them again and again to free nothing.
     with cycle_collector_paused():
-        curated, folder = compute(lambda: _curate(store, config, out_root, dry_run, progress))
+        curated, folder = _curate(store, config, out_root, dry_run, progress)
         if folder is None:
             return BuildResult(curated, None)
-        return BuildResult(curated, _record(store, config, curated, folder))
+        return BuildResult(curated, _record(store, config, curated, folder, writes))
 
 
 @dataclass(frozen=True)
@@ -79,37 +79,47 @@ def _curate(
 
 
 def _record(
-    store: Store, config: CurationConfig, curated: CuratedDataset, folder: _Folder
+    store: Store,
+    config: CurationConfig,
+    curated: CuratedDataset,
+    folder: _Folder,
+    writes: Runner,
 ) -> DatasetVersion:
-    prompt = store.ensure_prompt(config.system_prompt, "post_training")
-    version = record_dataset(
-        store,
-        DatasetVersion(
-            id=folder.id,
-            path=str(folder.path),
-            base_model=config.base_model,
-            prompt_id=prompt.id,
-            train_examples=len(curated.train),
-            validation_examples=len(curated.validation),
-            preference_pairs=len(curated.train_pairs) + len(curated.validation_pairs),
-            train_tokens=curated.train_tokens,
-            validation_tokens=curated.validation_tokens,
-            epochs=curated.estimate.epochs,
-            estimated_cost_usd=curated.estimate.usd,
-            files=file_hashes(folder.files),
-            report=recorded_report(folder.report),
-        ),
-    )
+    # Everything the writes need is worked out here, so that `writes` runs
+    # the writes and little else.
+    files = file_hashes(folder.files)
+    report = recorded_report(folder.report)
     # Provenance: which replies this version holds (preference pairs come from
     # the same replies' corrections, so train and validation cover them).
-    store.record_dataset_replies(
-        version.id,
-        {
-            "train": [e.key for e in curated.train],
-            "validation": [e.key for e in curated.validation],
-        },
-    )
-    return version
+    replies = {
+        "train": [e.key for e in curated.train],
+        "validation": [e.key for e in curated.validation],
+    }
+
+    def write() -> DatasetVersion:
+        prompt = store.ensure_prompt(config.system_prompt, "post_training")
+        version = record_dataset(
+            store,
+            DatasetVersion(
+                id=folder.id,
+                path=str(folder.path),
+                base_model=config.base_model,
+                prompt_id=prompt.id,
+                train_examples=len(curated.train),
+                validation_examples=len(curated.validation),
+                preference_pairs=len(curated.train_pairs) + len(curated.validation_pairs),
+                train_tokens=curated.train_tokens,
+                validation_tokens=curated.validation_tokens,
+                epochs=curated.estimate.epochs,
+                estimated_cost_usd=curated.estimate.usd,
+                files=files,
+                report=report,
+            ),
+        )
+        store.record_dataset_replies(version.id, replies)
+        return version
+
+    return writes(write)
 
 
 def recorded_report(report: dict[str, object]) -> dict[str, object]:

@@ -128,3 +128,17 @@ def test_provenance_is_written_in_short_transactions_with_room_between(
     assert pauses == ([deployments.PROVENANCE_PAUSE_SECONDS] * 2 if pause else [])
     assert store.db.conn.total_changes - changes == len(keys)
     assert store.dataset_reply_keys("d1") == set(keys)
+
+
+def test_provenance_recorded_in_full_is_not_written_again_and_a_partial_one_is_completed(
+    store: Store,
+) -> None:
+    keys = [f"C1/{i}.0" for i in range(5)]
+    store.record_dataset_replies("d1", {"train": keys[:3]})  # a recording cut short
+    store.record_dataset_replies("d1", {"train": keys[:3], "validation": keys[3:]})
+    assert store.dataset_reply_keys("d1") == set(keys)
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    store.record_dataset_replies("d1", {"train": keys[:3], "validation": keys[3:]})
+    store.db.conn.set_trace_callback(None)
+    assert not [sql for sql in statements if "INSERT" in sql or "BEGIN" in sql]

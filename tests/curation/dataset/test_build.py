@@ -135,16 +135,15 @@ def test_the_database_keeps_the_report_without_the_rejected_replies() -> None:
     }
 
 
-def test_the_database_is_written_by_the_caller_not_by_the_compute_runner(tmp_path: Path) -> None:
+def test_the_database_is_written_by_the_writes_runner_and_nothing_else(tmp_path: Path) -> None:
     # The bot's dry run curates on a low-priority thread but must write from
-    # its own: a write lock held by a thread waiting for a core stalls acks.
+    # another: a write lock held by a thread waiting for a core stalls acks.
     store = Store(tmp_path / "shared.db")
     for i in range(30):
         ts = f"{1000 + i}.1"
         store.save_reply(Reply("C1", ts, distinct(i), question=f"What should I pack for trip {i}?"))
         store.record_vote("C1", ts, "U1", 1, "reaction:+1")
-    caller = threading.get_ident()
-    computed: list[int] = []
+    writer_threads: list[int] = []
     writers: list[int] = []
     write = store.transaction
 
@@ -152,14 +151,17 @@ def test_the_database_is_written_by_the_caller_not_by_the_compute_runner(tmp_pat
         writers.append(threading.get_ident())
         return write()
 
+    def on_writer(work: Callable[[], T]) -> T:
+        writer_threads.append(threading.get_ident())
+        return work()
+
     def elsewhere(work: Callable[[], T], /) -> T:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            computed.append(1)
-            return pool.submit(work).result()
+            return pool.submit(on_writer, work).result()
 
     store.transaction = noted_transaction  # type: ignore[method-assign,assignment]
-    result = build_dataset(store, CONFIG, tmp_path / "datasets", compute=elsewhere)
-    assert result.version is not None and computed == [1]
-    assert writers and set(writers) == {caller}
+    result = build_dataset(store, CONFIG, tmp_path / "datasets", writes=elsewhere)
+    assert result.version is not None and len(writer_threads) == 1
+    assert writers and set(writers) == set(writer_threads)
     assert store.dataset_reply_keys(result.version.id) == {f"C1/{1000 + i}.1" for i in range(30)}
     assert Path(result.version.path).is_dir()
