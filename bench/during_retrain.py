@@ -14,7 +14,10 @@ copy of the same database, timed here too.
 It does that --rounds times in one run (`voiceloop curate`, idle mentions,
 /retrain) and judges the pooled acks and the summed times: one dry run sees
 about a hundred mentions, so its p99 is its second-slowest ack, and one
-machine hiccup moved that by half from run to run.
+machine hiccup moved that by half from run to run. Ten rounds (the default)
+give about a thousand acks in each phase, so a p99 is the tenth-slowest: of
+20 rounds in one run, 3 had a ratio over 2 on their own, the pool of all 20
+had 1.61.
 
 --control adds a last phase for scale: mentions while a process that only
 spins runs at the dry run's CPU priority (SCHED_IDLE) for as long as the dry
@@ -179,7 +182,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("--mode retrain")
     group.add_argument("--replies", type=int, default=100_000, help="rated replies in the history")
     group.add_argument("--interval", type=float, default=0.05, help="seconds between mentions")
-    group.add_argument("--rounds", type=int, default=3, help="curate, idle, /retrain: how often")
+    group.add_argument("--rounds", type=int, default=10, help="curate, idle, /retrain: how often")
     group.add_argument("--idle-seconds", type=float, default=6.0, help="idle mentions per round")
     group.add_argument("--warmup-seconds", type=float, default=3.0, help="mentions not counted")
     group.add_argument(
