@@ -127,12 +127,21 @@ def loaded_in_child(_settings: Settings) -> dict[str, bool]:
 PARENT = os.getpid()
 
 
-@pytest.mark.skipif(not LINUX, reason="the fork server is checked where CI runs it")
+on_linux = pytest.mark.skipif(not LINUX, reason="the fork server is checked where CI runs it")
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> DryRunWorker:
+    """A dry-run worker whose fork server is running."""
+    started = DryRunWorker(Settings.model_validate({"db": tmp_path / "voiceloop.db"}))
+    started.start()
+    return started
+
+
+@on_linux
 def test_a_dry_run_forks_from_a_server_with_curation_and_its_models_loaded(
-    tmp_path: Path,
+    worker: DryRunWorker,
 ) -> None:
-    worker = DryRunWorker(Settings.model_validate({"db": tmp_path / "voiceloop.db"}))
-    worker.start()
     found = worker._in_child(loaded_in_child)
     assert found == {"openai trainer": True, "language model": True, "not the parent": True}
 
@@ -146,12 +155,10 @@ def kept_in_child(_settings: Settings) -> bool:
 PREVIEW = cast(RetrainPreview, object())  # stands in: only its identity is looked at
 
 
-@pytest.mark.skipif(not LINUX, reason="the fork server is checked where CI runs it")
+@on_linux
 def test_a_childs_preview_is_left_for_its_exit_and_the_bots_own_is_freed(
-    tmp_path: Path,
+    worker: DryRunWorker,
 ) -> None:
-    worker = DryRunWorker(Settings.model_validate({"db": tmp_path / "voiceloop.db"}))
-    worker.start()
     assert worker._in_child(kept_in_child)
     dry_run._keep_until_exit(PREVIEW)
     assert dry_run._left_for_exit == []
