@@ -170,6 +170,8 @@ class FakeSlack(LoopbackServer):
             message["bot_id"] = bot_id
         with self._cond:
             self._log.setdefault(channel, {})[ts] = message
+            seconds, micros = _ts_key(ts)
+            self._last_ts = max(self._last_ts, seconds * 1_000_000 + micros)
 
     def add_user(
         self,
@@ -329,13 +331,10 @@ class FakeSlack(LoopbackServer):
         return failure
 
     def _next_ts(self) -> str:
-        # After every ts seen so far, so a bot reply sorts after the seeded thread.
-        newest = max((_ts_key(ts) for log in self._log.values() for ts in log), default=(0, 0))
-        micros = max(
-            self._last_ts + _TS_STEP_MICROS,
-            newest[0] * 1_000_000 + newest[1] + _TS_STEP_MICROS,
-            time.time_ns() // 1000,
-        )
+        # After every ts seen so far (add_message keeps _last_ts past what it
+        # seeds), so a bot reply sorts after the seeded thread. A scan of the
+        # whole log for the newest made each post cost more than the last.
+        micros = max(self._last_ts + _TS_STEP_MICROS, time.time_ns() // 1000)
         self._last_ts = micros
         return _ts_from_micros(micros)
 

@@ -67,6 +67,25 @@ def test_post_update_and_read_back_the_thread(slack: FakeSlack, web: WebClient) 
     assert call.params["blocks"] == BLOCKS and call.token == BOT_TOKEN
 
 
+def ts_micros(ts: str) -> int:
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds) * 1_000_000 + int(fraction)
+
+
+def test_posts_are_stamped_with_the_time_after_anything_seeded(
+    slack: FakeSlack, web: WebClient
+) -> None:
+    before = time.time_ns() // 1000
+    first = ts_micros(web.chat_postMessage(channel="C1", text="now")["ts"])
+    assert first >= before  # as Slack stamps them: after a mention sent just before
+    future = "9000000000.000500"
+    slack.add_message("C2", future, "U1", "from a clock far ahead")
+    after_seeded = ts_micros(web.chat_postMessage(channel="C1", text="later")["ts"])
+    assert after_seeded > ts_micros(future)
+    again = ts_micros(web.chat_postMessage(channel="C1", text="again")["ts"])
+    assert again > after_seeded  # never the same twice
+
+
 def test_form_encoded_json_values_are_decoded(slack: FakeSlack, web: WebClient) -> None:
     web.api_call(
         "chat.postMessage", data={"channel": "C1", "text": "x", "blocks": json.dumps(BLOCKS)}
