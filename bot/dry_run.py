@@ -231,8 +231,11 @@ def _stepping_aside() -> Iterator[None]:
     lowers that average and gives the scheduler chances to move them: in
     the retrain bench the ack p99 during a dry run was 1.34 and 1.28 times
     the idle one with these rests, 1.71 and 1.61 without (pooled rounds, the
-    same hour). Longer rests did better still on acks (0.5 ms every 2 ms) but
-    made a dry run 15% slower, up to `voiceloop curate`'s time.
+    same hour). Longer rests did a little better on acks but cost more than
+    they rest: with 0.3 ms every 2 ms the ratio was 1.72, 1.47 and 1.47
+    against 2.07, 1.52 and 1.71 (10-round runs, paired), and a dry run took
+    0.90-0.95 of `voiceloop curate`'s time against 0.82-0.85; 0.5 ms made it
+    15% slower, up to `curate`'s time.
 
     So a thread here wakes every STEP_ASIDE_EVERY s, takes the GIL from the
     curating thread (which then waits, off the core) and sleeps without
