@@ -10,6 +10,7 @@ from storage.records import (
     ChatTurn,
     Claim,
     Correction,
+    DatasetReplies,
     Deployment,
     Evaluation,
     ImportedChannel,
@@ -25,7 +26,7 @@ from storage.records import (
     Vote,
 )
 from storage.runs import RunInFlightError
-from storage.store import StorageError, Store, now
+from storage.store import StorageError, Store, now, prompt_id_for
 from storage.vote_events import VoteEvent, ts_order
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "ChatTurn",
     "Claim",
     "Correction",
+    "DatasetReplies",
     "DatasetVersion",
     "Deployment",
     "Evaluation",
@@ -57,6 +59,7 @@ __all__ = [
     "WalCheckpointer",
     "dataset_version",
     "now",
+    "prompt_id_for",
     "record_dataset",
     "ts_order",
 ]

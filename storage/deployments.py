@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from sqlite_utils import Database
 from sqlite_utils.db import Table
 
-from storage.records import Deployment, Provenance, TrainingRun
+from storage.records import DatasetReplies, Deployment, Provenance, TrainingRun
 
 # Rows of dataset provenance written per write transaction (see record_dataset_replies).
 PROVENANCE_ROWS_PER_TRANSACTION = 1000
@@ -96,14 +96,10 @@ class DeploymentTables:
 
     # -- provenance ----------------------------------------------------------------
 
-    def record_dataset_replies(self, dataset_id: str, replies: dict[str, list[str]]) -> None:
-        """Which replies (Slack "channel/ts" keys) a dataset version was built
-        from, by split; recording them again adds nothing."""
-        rows = [
-            (dataset_id, *key.partition("/")[::2], split)
-            for split, keys in replies.items()
-            for key in keys
-        ]
+    def record_dataset_replies(self, replies: DatasetReplies) -> None:
+        """Records which replies a dataset version was built from; recording
+        them again adds nothing."""
+        dataset_id, rows = replies.dataset_id, replies.rows
         # A version's id is a hash of its files, so its rows are always these:
         # as many recorded as given means all of them are. A /retrain that
         # changed nothing then writes nothing, instead of 40,000 ignored rows.

@@ -2,7 +2,15 @@
 
 import pytest
 
-from storage import DatasetVersion, Reply, RunInFlightError, Store, deployments, record_dataset
+from storage import (
+    DatasetReplies,
+    DatasetVersion,
+    Reply,
+    RunInFlightError,
+    Store,
+    deployments,
+    record_dataset,
+)
 
 
 @pytest.fixture
@@ -95,8 +103,10 @@ def test_provenance_reaches_the_replies_votes_and_corrections(store: Store) -> N
         store.save_reply(Reply(channel="C1", ts=ts, text="hi"))
         store.record_vote("C1", ts, "U1", 1, "reaction:+1")
     store.save_correction("C1", "2.0", "U2", "hello")
-    store.record_dataset_replies("d1", {"train": ["C1/1.0"], "validation": ["C1/2.0"]})
-    store.record_dataset_replies("d1", {"train": ["C1/1.0"]})
+    store.record_dataset_replies(
+        DatasetReplies.of("d1", {"train": ["C1/1.0"], "validation": ["C1/2.0"]})
+    )
+    store.record_dataset_replies(DatasetReplies.of("d1", {"train": ["C1/1.0"]}))
     prompt_id = store.ensure_prompt("short", "post_training").id
     deployment = store.deploy("ft:m", prompt_id, "promotion", dataset_id="d1")
     provenance = store.provenance(deployment.id)
@@ -122,7 +132,7 @@ def test_provenance_is_written_in_short_transactions_with_room_between(
     )
     changes = store.db.conn.total_changes
     keys = [f"C1/{i}.0" for i in range(2 * deployments.PROVENANCE_ROWS_PER_TRANSACTION + 1)]
-    store.record_dataset_replies("d1", {"train": keys})
+    store.record_dataset_replies(DatasetReplies.of("d1", {"train": keys}))
     store.db.conn.set_trace_callback(None)
     assert len(commits) == 3
     assert pauses == ([deployments.PROVENANCE_PAUSE_SECONDS] * 2 if pause else [])
@@ -134,11 +144,17 @@ def test_provenance_recorded_in_full_is_not_written_again_and_a_partial_one_is_c
     store: Store,
 ) -> None:
     keys = [f"C1/{i}.0" for i in range(5)]
-    store.record_dataset_replies("d1", {"train": keys[:3]})  # a recording cut short
-    store.record_dataset_replies("d1", {"train": keys[:3], "validation": keys[3:]})
+    store.record_dataset_replies(
+        DatasetReplies.of("d1", {"train": keys[:3]})
+    )  # a recording cut short
+    store.record_dataset_replies(
+        DatasetReplies.of("d1", {"train": keys[:3], "validation": keys[3:]})
+    )
     assert store.dataset_reply_keys("d1") == set(keys)
     statements: list[str] = []
     store.db.conn.set_trace_callback(statements.append)
-    store.record_dataset_replies("d1", {"train": keys[:3], "validation": keys[3:]})
+    store.record_dataset_replies(
+        DatasetReplies.of("d1", {"train": keys[:3], "validation": keys[3:]})
+    )
     store.db.conn.set_trace_callback(None)
     assert not [sql for sql in statements if "INSERT" in sql or "BEGIN" in sql]
