@@ -86,9 +86,10 @@ def _record(
     writes: Runner,
 ) -> DatasetVersion:
     # Everything the writes need is worked out here, so that `writes` runs
-    # the writes and little else: on a dry run it runs them at normal
-    # priority beside the bot (bot/dry_run.py), where building these rows
-    # and sums there held a core 60 ms of a 64 ms write of nothing new.
+    # the writes and little else: a dry run runs them at normal priority
+    # beside the bot (bot/dry_run.py). With these rows and sums made inside
+    # it, recording a version that was already recorded held a core for
+    # 61 ms; without, 4 ms.
     version = DatasetVersion(
         id=folder.id,
         path=str(folder.path),
