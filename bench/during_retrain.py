@@ -16,8 +16,8 @@ It does that --rounds times in one run (`voiceloop curate`, idle mentions,
 about a hundred mentions, so its p99 is its second-slowest ack, and one
 machine hiccup moved that by half from run to run. Ten rounds (the default)
 give about a thousand acks in each phase, so a p99 is the tenth-slowest: of
-20 rounds in one run, 3 had a ratio over 2 on their own, the pool of all 20
-had 1.61.
+100 rounds over ten runs, 7 had a ratio over 2 on their own, while the ten
+runs' pooled ratios were 1.03-1.66.
 
 --control adds a last phase for scale: mentions while a process that only
 spins runs at the dry run's CPU priority (SCHED_IDLE) for as long as the dry

@@ -144,17 +144,12 @@ def test_provenance_recorded_in_full_is_not_written_again_and_a_partial_one_is_c
     store: Store,
 ) -> None:
     keys = [f"C1/{i}.0" for i in range(5)]
-    store.record_dataset_replies(
-        DatasetReplies.of("d1", {"train": keys[:3]})
-    )  # a recording cut short
-    store.record_dataset_replies(
-        DatasetReplies.of("d1", {"train": keys[:3], "validation": keys[3:]})
-    )
+    whole = DatasetReplies.of("d1", {"train": keys[:3], "validation": keys[3:]})
+    store.record_dataset_replies(DatasetReplies.of("d1", {"train": keys[:3]}))  # cut short
+    store.record_dataset_replies(whole)
     assert store.dataset_reply_keys("d1") == set(keys)
     statements: list[str] = []
     store.db.conn.set_trace_callback(statements.append)
-    store.record_dataset_replies(
-        DatasetReplies.of("d1", {"train": keys[:3], "validation": keys[3:]})
-    )
+    store.record_dataset_replies(whole)
     store.db.conn.set_trace_callback(None)
     assert not [sql for sql in statements if "INSERT" in sql or "BEGIN" in sql]
